@@ -1,0 +1,105 @@
+//! The `EventToken` impl for a checked token enum.
+
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{DeriveInput, Result};
+
+use crate::parse::{Shape, TokenEnum, parse};
+
+/// Parses, checks and expands: the whole derive, callable from unit tests (which cannot call
+/// a `proc_macro` entry point).
+pub(crate) fn derive(input: DeriveInput) -> Result<TokenStream> {
+    Ok(expand(&parse(input)?))
+}
+
+fn expand(token: &TokenEnum) -> TokenStream {
+    let name = &token.ident;
+    let (impl_generics, ty_generics, where_clause) = token.generics.split_for_impl();
+    let shift = token.index_bits();
+    let mask: u64 = (1u64 << shift) - 1;
+    let value = quote!(__eventctx_value);
+
+    let encode_arms = token.variants.iter().enumerate().map(|(index, variant)| {
+        let ident = &variant.ident;
+        let index = index as u64;
+        let path = format!("{name}::{ident}");
+        let encode = |ty: &syn::Type| {
+            quote_spanned! {ty.span()=>
+                ::eventctx::__private::encode::<#ty>(*#value, #shift, #path) | #index
+            }
+        };
+        match &variant.shape {
+            Shape::Unit => quote!(Self::#ident => #index,),
+            Shape::EmptyTuple => quote!(Self::#ident() => #index,),
+            Shape::EmptyNamed => quote!(Self::#ident {} => #index,),
+            Shape::Tuple(ty) => {
+                let encode = encode(ty);
+                quote!(Self::#ident(#value) => #encode,)
+            }
+            Shape::Named(field, ty) => {
+                let encode = encode(ty);
+                quote!(Self::#ident { #field: #value } => #encode,)
+            }
+        }
+    });
+
+    let build = |variant: &crate::parse::Variant| {
+        let ident = &variant.ident;
+        let decode = |ty: &syn::Type| {
+            quote_spanned! {ty.span()=> ::eventctx::__private::decode::<#ty>(data, #shift) }
+        };
+        match &variant.shape {
+            Shape::Unit => quote!(Self::#ident),
+            Shape::EmptyTuple => quote!(Self::#ident()),
+            Shape::EmptyNamed => quote!(Self::#ident {}),
+            Shape::Tuple(ty) => {
+                let decode = decode(ty);
+                quote!(Self::#ident(#decode))
+            }
+            Shape::Named(field, ty) => {
+                let decode = decode(ty);
+                quote!(Self::#ident { #field: #decode })
+            }
+        }
+    };
+    // The last variant also takes every index no variant has, so that a number that did not
+    // come from `as_raw_token` still decodes to something instead of panicking.
+    let (last, rest) = token
+        .variants
+        .split_last()
+        .expect("checked: at least one variant");
+    let decode_arms = rest.iter().enumerate().map(|(index, variant)| {
+        let index = index as u64;
+        let build = build(variant);
+        quote!(#index => #build,)
+    });
+    let build_last = build(last);
+    let from_raw = if rest.is_empty() {
+        quote!(let _ = data; #build_last)
+    } else {
+        quote! {
+            match data & #mask {
+                #(#decode_arms)*
+                _ => #build_last,
+            }
+        }
+    };
+
+    quote! {
+        #[automatically_derived]
+        impl #impl_generics ::eventctx::EventToken for #name #ty_generics #where_clause {
+            #[inline]
+            fn as_raw_token(&self) -> u64 {
+                match self {
+                    #(#encode_arms)*
+                }
+            }
+
+            #[inline]
+            fn from_raw_token(data: u64) -> Self {
+                #from_raw
+            }
+        }
+    }
+}

@@ -1,0 +1,108 @@
+//! Expansion tests: the derive run on `parse_quote!` input, without a compiler in the loop.
+
+use syn::{DeriveInput, parse_quote};
+
+use crate::expand::derive;
+use crate::parse::parse;
+
+fn error_of(input: DeriveInput) -> String {
+    match derive(input) {
+        Ok(tokens) => panic!("expected an error, got {tokens}"),
+        Err(error) => error.to_string(),
+    }
+}
+
+#[test]
+fn index_bits_grow_with_the_number_of_variants() {
+    let bits = |n: usize| {
+        let variants = (0..n).map(|i| quote::format_ident!("V{i}"));
+        let input: DeriveInput = parse_quote!(enum E { #(#variants),* });
+        parse(input).map(|e| e.index_bits()).unwrap()
+    };
+    assert_eq!(
+        [bits(1), bits(2), bits(3), bits(4), bits(5)],
+        [0, 1, 2, 2, 3]
+    );
+    assert_eq!([bits(256), bits(257)], [8, 9]);
+}
+
+#[test]
+fn expansion_names_every_path_in_full() {
+    let input: DeriveInput = parse_quote! {
+        enum Token { A, B(u32), C { id: i8 } }
+    };
+    let code = derive(input).unwrap().to_string();
+    assert!(
+        code.contains(":: eventctx :: EventToken for Token"),
+        "{code}"
+    );
+    assert!(
+        code.contains(":: eventctx :: __private :: encode :: < u32 >"),
+        "{code}"
+    );
+    assert!(
+        code.contains(":: eventctx :: __private :: decode :: < i8 > (data , 2u32)"),
+        "{code}"
+    );
+    assert!(code.contains("automatically_derived"), "{code}");
+    assert!(code.contains("\"Token::B\""), "{code}");
+}
+
+#[test]
+fn single_variant_uses_no_index_bits() {
+    let input: DeriveInput = parse_quote!(
+        enum Only {
+            One(u64),
+        }
+    );
+    let code = derive(input).unwrap().to_string();
+    assert!(
+        code.contains("encode :: < u64 > (* __eventctx_value , 0u32"),
+        "{code}"
+    );
+    assert!(!code.contains("match data"), "{code}");
+}
+
+#[test]
+fn generics_are_carried_into_the_impl() {
+    let input: DeriveInput = parse_quote!(
+        enum G<'a>
+        where
+            'a: 'a,
+        {
+            A,
+            B(u8),
+        }
+    );
+    let code = derive(input).unwrap().to_string();
+    assert!(code.contains("impl < 'a > :: eventctx :: EventToken for G < 'a > where 'a : 'a"));
+}
+
+#[test]
+fn structs_unions_and_empty_enums_are_refused() {
+    assert!(
+        error_of(parse_quote!(
+            struct S(u32);
+        ))
+        .contains("not a struct")
+    );
+    assert!(error_of(parse_quote!(union U { a: u32 })).contains("not a union"));
+    assert!(
+        error_of(parse_quote!(
+            enum E {}
+        ))
+        .contains("no variants")
+    );
+}
+
+#[test]
+fn every_variant_with_two_fields_is_reported() {
+    let input: DeriveInput = parse_quote! {
+        enum E { A(u8, u8), B, C { x: u8, y: u8, z: u8 } }
+    };
+    let error = derive(input).unwrap_err();
+    let messages: Vec<String> = error.into_iter().map(|e| e.to_string()).collect();
+    assert_eq!(messages.len(), 2, "{messages:?}");
+    assert!(messages[0].contains("`A` has 2"), "{messages:?}");
+    assert!(messages[1].contains("`C` has 3"), "{messages:?}");
+}

@@ -1,0 +1,85 @@
+//! Wait on many file descriptors at once, each with a typed token.
+//!
+//! `eventctx` watches descriptors (sockets, pipes, [`Event`]s, [`Timer`]s, other contexts) and
+//! reports which became readable, writable or hung up, naming each by the token you gave it
+//! when you added it. A token is any [`EventToken`]: an integer, or an enum of your own with
+//! `#[derive(EventToken)]`. The events are level-triggered: a descriptor that is still ready is
+//! reported again by the next wait.
+//!
+//! On Linux the context is an epoll instance; [`Event`] is an eventfd and [`Timer`] a timerfd.
+//! Every call is one system call, errors are [`std::io::Error`] with the errno kept, and
+//! nothing panics on bad input.
+//!
+//! # Examples
+//!
+//! ```
+//! use std::time::Duration;
+//! use eventctx::{Event, EventToken, Timer, WaitContext};
+//!
+//! #[derive(EventToken, Clone, Copy, Debug, PartialEq)]
+//! enum Token {
+//!     Wake,
+//!     Tick,
+//! }
+//!
+//! let wake = Event::new()?;
+//! let mut tick = Timer::new()?;
+//! tick.reset_oneshot(Duration::from_millis(5))?;
+//! let ctx = WaitContext::build_with(&[(&wake, Token::Wake), (&tick, Token::Tick)])?;
+//!
+//! wake.signal()?;
+//! let events = ctx.wait()?;
+//! assert_eq!(events.len(), 1);
+//! assert_eq!(events[0].token, Token::Wake);
+//! assert!(events[0].is_readable);
+//! wake.reset()?; // level-triggered: unless it is cleared, the next wait reports it again
+//!
+//! let events = ctx.wait()?; // the timer fires 5 ms after it was armed
+//! assert_eq!(events[0].token, Token::Tick);
+//! # Ok::<(), std::io::Error>(())
+//! ```
+//!
+//! # What to know
+//!
+//! - **Level-triggered.** A ready descriptor is reported by every wait until you consume what
+//!   made it ready (read the data, reset the [`Event`], wait the [`Timer`]). Leaving it ready
+//!   turns a wait loop into a busy loop.
+//! - **Hang-ups.** `is_hungup` means the peer closed or shut down its side. Delete the
+//!   descriptor (or close it) when you see it, or every wait returns at once: ~100% CPU.
+//! - **Errors.** `is_error` is set for an error condition on the descriptor (`EPOLLERR`), for
+//!   example the write end of a pipe whose reader has gone. It is reported even when you asked
+//!   for no events, as hang-ups are.
+//! - **Duplicated descriptors.** The kernel watches the open file, not the number. A
+//!   descriptor that was `dup`ed (or inherited by `fork`) stays watched after you close the
+//!   number you added, until every copy is closed; delete it before closing it.
+//! - **Batches of 16.** [`EventContext::wait`] returns at most 16 events. When more are ready,
+//!   the next wait returns the others: the kernel rotates its ready list, so none is starved.
+#![deny(unsafe_code)]
+#![warn(missing_docs, missing_debug_implementations)]
+#![doc(test(attr(deny(warnings))))]
+
+// Lets `#[derive(EventToken)]`, which names `::eventctx`, work inside this crate too.
+extern crate self as eventctx;
+
+mod descriptor;
+mod event;
+mod event_context;
+mod sys;
+mod timer;
+mod token;
+mod wait_context;
+
+pub use descriptor::{AsRawDescriptor, RawDescriptor};
+pub use event::{Event, EventWaitResult};
+pub use event_context::{EVENT_CONTEXT_MAX_EVENTS, EventContext};
+pub use smallvec::SmallVec;
+pub use timer::Timer;
+pub use token::EventToken;
+pub use wait_context::{EventType, TriggeredEvent, WaitContext};
+
+#[doc(hidden)]
+pub use token::__private;
+
+/// The result of every fallible call in this crate: errors are [`std::io::Error`], and when the
+/// kernel refused a call, [`raw_os_error`](std::io::Error::raw_os_error) gives its errno.
+pub type Result<T> = std::io::Result<T>;

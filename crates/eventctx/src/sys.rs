@@ -1,0 +1,92 @@
+//! The operating-system back-end. Everything that makes a system call lives below here.
+//!
+//! # What a back-end provides
+//!
+//! The public types (`EventContext`, `Event`, `Timer`) hold back-end values and forward to
+//! them; they never name a system call. A back-end module provides:
+//!
+//! - `Poller`: an owned kernel object watching descriptors, with `new()`,
+//!   `add(fd, EventType, data)`, `modify(fd, EventType, data)`, `delete(fd)` and
+//!   `wait(&mut [MaybeUninit<ReadyEvent>], Option<Duration>) -> io::Result<&[ReadyEvent]>`,
+//!   and `AsFd`. `data` is the token's `u64`; `None` as timeout waits forever.
+//! - `ReadyEvent`: one entry filled in by `wait`, with `token() -> u64` and
+//!   `triggered::<T>() -> TriggeredEvent<T>`.
+//!
+//! and these promises, which the tests hold every back-end to:
+//!
+//! - Level-triggered readiness; hang-up and error conditions are reported even for
+//!   `EventType::None`, and read interest includes the peer's half-close.
+//! - Errors keep their errno, the same errno for the same misuse in every back-end: `EBADF` for
+//!   a negative or closed descriptor, `EEXIST` for a second `add`, `ENOENT` for `modify` of a
+//!   descriptor that is not watched, `EPERM` for a regular file or directory, `EINVAL` for the
+//!   poller itself. `delete` of a descriptor that is not watched is `Ok(())`.
+//! - `wait` never reports `EINTR`, and never returns empty before its timeout has passed: an
+//!   interrupted wait resumes with the time that remains, computed by [`time::Deadline`].
+//! - Every descriptor it creates is close-on-exec, and is closed on drop.
+
+#[cfg(any(target_os = "linux", target_os = "android"))]
+mod epoll;
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub(crate) use epoll::{Poller, ReadyEvent, triggered};
+
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+compile_error!("eventctx supports Linux and Android (epoll, eventfd, timerfd) only");
+
+pub(crate) mod eventfd;
+pub(crate) mod time;
+pub(crate) mod timerfd;
+
+use std::io;
+use std::os::fd::{BorrowedFd, RawFd};
+
+/// Borrows a caller's raw descriptor for the length of one system call.
+///
+/// A negative number is refused with `EBADF` before it reaches `BorrowedFd`, which asserts
+/// that the number is not -1.
+#[allow(unsafe_code)]
+fn borrow_raw(fd: RawFd) -> io::Result<BorrowedFd<'static>> {
+    if fd < 0 {
+        return Err(io::Error::from_raw_os_error(
+            rustix::io::Errno::BADF.raw_os_error(),
+        ));
+    }
+    // SAFETY: `fd` is not -1 (checked above), which is all `borrow_raw` needs to build a valid
+    // value. The borrow is passed to a single system call and dropped right after it (the
+    // callers never keep it); the kernel only reads the number, and answers `EBADF` if it is not
+    // an open descriptor, so no Rust object is ever created for a descriptor it does not own.
+    Ok(unsafe { BorrowedFd::borrow_raw(fd) })
+}
+
+/// Blocks until `fd` is readable or `deadline` passes: `ppoll` on one descriptor, resumed after
+/// `EINTR` with the time that remains. Returns `false` if the deadline passed first.
+pub(crate) fn wait_readable(fd: BorrowedFd<'_>, deadline: &mut time::Deadline) -> io::Result<bool> {
+    use rustix::event::{PollFd, PollFlags, poll};
+    loop {
+        let mut fds = [PollFd::new(&fd, PollFlags::IN)];
+        let result = poll(&mut fds, deadline.step().as_ref());
+        // Whatever happened, time has passed: the next call needs what is left.
+        let last = deadline.is_last_step();
+        deadline.refresh();
+        match result {
+            Ok(0) if last => return Ok(false),
+            Ok(0) | Err(rustix::io::Errno::INTR) => {}
+            Ok(_) => return Ok(true),
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+/// Reads the 8-byte counter of an eventfd or timerfd, which sets it to zero. `None` if it was
+/// zero already (both are non-blocking, so that case never blocks).
+pub(crate) fn read_counter(fd: BorrowedFd<'_>) -> io::Result<Option<u64>> {
+    use rustix::io::Errno;
+    let mut buf = [0u8; 8];
+    loop {
+        match rustix::io::read(fd, &mut buf[..]) {
+            Ok(_) => return Ok(Some(u64::from_ne_bytes(buf))),
+            Err(Errno::AGAIN) => return Ok(None),
+            Err(Errno::INTR) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+}

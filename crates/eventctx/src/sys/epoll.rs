@@ -1,0 +1,167 @@
+//! The epoll back-end.
+#![allow(unsafe_code)]
+
+use std::io;
+use std::mem::MaybeUninit;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::time::Duration;
+
+use rustix::event::epoll::{self, CreateFlags, EventData, EventFlags};
+use rustix::io::Errno;
+
+use super::borrow_raw;
+use super::time::Deadline;
+use crate::{EventToken, EventType, TriggeredEvent};
+
+/// One ready descriptor, as `epoll_wait` reports it.
+pub(crate) type ReadyEvent = epoll::Event;
+
+/// An epoll instance.
+#[derive(Debug)]
+pub(crate) struct Poller {
+    epoll: OwnedFd,
+}
+
+/// What each [`EventType`] asks epoll for. Read interest includes `EPOLLRDHUP`, so that a
+/// socket whose peer shut down its writing side is reported hung up. `EPOLLHUP` and `EPOLLERR`
+/// are always reported, whatever is asked.
+#[inline]
+fn interest(event_type: EventType) -> EventFlags {
+    match event_type {
+        EventType::None => EventFlags::empty(),
+        EventType::Read => EventFlags::IN | EventFlags::RDHUP,
+        EventType::Write => EventFlags::OUT,
+        EventType::ReadWrite => EventFlags::IN | EventFlags::RDHUP | EventFlags::OUT,
+    }
+}
+
+impl Poller {
+    /// `epoll_create1(EPOLL_CLOEXEC)`.
+    pub(crate) fn new() -> io::Result<Poller> {
+        let epoll = epoll::create(CreateFlags::CLOEXEC)?;
+        Ok(Poller { epoll })
+    }
+
+    /// `epoll_ctl(EPOLL_CTL_ADD)`.
+    #[inline]
+    pub(crate) fn add(&self, fd: RawFd, event_type: EventType, data: u64) -> io::Result<()> {
+        let fd = borrow_raw(fd)?;
+        epoll::add(
+            &self.epoll,
+            fd,
+            EventData::new_u64(data),
+            interest(event_type),
+        )?;
+        Ok(())
+    }
+
+    /// `epoll_ctl(EPOLL_CTL_MOD)`.
+    #[inline]
+    pub(crate) fn modify(&self, fd: RawFd, event_type: EventType, data: u64) -> io::Result<()> {
+        let fd = borrow_raw(fd)?;
+        epoll::modify(
+            &self.epoll,
+            fd,
+            EventData::new_u64(data),
+            interest(event_type),
+        )?;
+        Ok(())
+    }
+
+    /// `epoll_ctl(EPOLL_CTL_DEL)`; a descriptor that is not watched is not an error.
+    #[inline]
+    pub(crate) fn delete(&self, fd: RawFd) -> io::Result<()> {
+        let fd = borrow_raw(fd)?;
+        match epoll::delete(&self.epoll, fd) {
+            Ok(()) | Err(Errno::NOENT) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// `epoll_wait`, resumed after `EINTR` with the time that remains, and in steps when the
+    /// timeout is longer than one call can express. Returns the entries it filled in.
+    #[inline]
+    pub(crate) fn wait<'a>(
+        &self,
+        events: &'a mut [MaybeUninit<ReadyEvent>],
+        timeout: Option<Duration>,
+    ) -> io::Result<&'a [ReadyEvent]> {
+        let mut deadline = Deadline::new(timeout);
+        let filled = loop {
+            match epoll::wait(&self.epoll, &mut *events, deadline.step().as_ref()) {
+                Ok((ready, _)) if !ready.is_empty() || deadline.is_last_step() => {
+                    break ready.len();
+                }
+                Ok(_) | Err(Errno::INTR) => deadline.refresh(),
+                Err(e) => return Err(e.into()),
+            }
+        };
+        // SAFETY: `epoll_wait` initialized the first `filled` entries of `events` (rustix
+        // returned them to us as an initialized slice of that length above), and
+        // `MaybeUninit<ReadyEvent>` has the layout of `ReadyEvent`.
+        Ok(unsafe { std::slice::from_raw_parts(events.as_ptr().cast::<ReadyEvent>(), filled) })
+    }
+}
+
+impl AsFd for Poller {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.epoll.as_fd()
+    }
+}
+
+impl AsRawFd for Poller {
+    fn as_raw_fd(&self) -> RawFd {
+        self.epoll.as_raw_fd()
+    }
+}
+
+/// Reads one entry. `epoll_event` is packed on x86-64, so its fields are copied out, never
+/// borrowed.
+#[inline]
+pub(crate) fn triggered<T: EventToken>(event: &ReadyEvent) -> TriggeredEvent<T> {
+    let flags = event.flags;
+    let data = event.data;
+    TriggeredEvent {
+        token: T::from_raw_token(data.u64()),
+        is_readable: flags.contains(EventFlags::IN),
+        is_writable: flags.contains(EventFlags::OUT),
+        is_hungup: flags.intersects(EventFlags::HUP | EventFlags::RDHUP),
+        is_error: flags.contains(EventFlags::ERR),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn read_interest_asks_for_peer_half_close() {
+        assert!(interest(EventType::Read).contains(EventFlags::RDHUP));
+        assert!(interest(EventType::ReadWrite).contains(EventFlags::RDHUP | EventFlags::OUT));
+        assert!(interest(EventType::None).is_empty());
+        assert!(!interest(EventType::Write).contains(EventFlags::IN));
+    }
+
+    #[test]
+    fn every_reported_condition_sets_a_flag() {
+        for flags in [EventFlags::HUP, EventFlags::RDHUP, EventFlags::ERR] {
+            let event = ReadyEvent {
+                flags,
+                data: EventData::new_u64(3),
+            };
+            let t = triggered::<u64>(&event);
+            assert_eq!(t.token, 3);
+            assert!(
+                t.is_readable || t.is_writable || t.is_hungup || t.is_error,
+                "{flags:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn events_have_the_kernel_layout() {
+        // struct epoll_event is 12 bytes on x86-64 (packed) and 16 elsewhere.
+        let expected = if cfg!(target_arch = "x86_64") { 12 } else { 16 };
+        assert_eq!(std::mem::size_of::<ReadyEvent>(), expected);
+    }
+}

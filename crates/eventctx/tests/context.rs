@@ -1,0 +1,430 @@
+//! Every `EventContext` method and the readiness semantics, on real descriptors.
+
+use std::collections::HashSet;
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::os::unix::net::UnixStream;
+use std::time::Duration;
+
+use eventctx::{Event, EventContext, EventToken, EventType, Timer, TriggeredEvent, WaitContext};
+
+const NOW: Duration = Duration::ZERO;
+
+fn pipe() -> io::Result<(File, File)> {
+    let (r, w) = rustix_pipe()?;
+    Ok((File::from(r), File::from(w)))
+}
+
+fn rustix_pipe() -> io::Result<(std::os::fd::OwnedFd, std::os::fd::OwnedFd)> {
+    let mut fds = [0; 2];
+    // SAFETY: `fds` has room for the two descriptors pipe2 writes.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    use std::os::fd::FromRawFd;
+    // SAFETY: pipe2 succeeded, so both are new descriptors that nothing else owns.
+    Ok(unsafe {
+        (
+            std::os::fd::OwnedFd::from_raw_fd(fds[0]),
+            std::os::fd::OwnedFd::from_raw_fd(fds[1]),
+        )
+    })
+}
+
+fn tcp_pair() -> io::Result<(TcpStream, TcpStream)> {
+    let listener = TcpListener::bind("127.0.0.1:0")?;
+    let client = TcpStream::connect(listener.local_addr()?)?;
+    let (server, _) = listener.accept()?;
+    Ok((client, server))
+}
+
+fn only<T: EventToken + Copy>(events: &[TriggeredEvent<T>]) -> TriggeredEvent<T> {
+    assert_eq!(events.len(), 1, "expected exactly one event");
+    events[0]
+}
+
+#[test]
+fn new_context_has_nothing_to_report() -> io::Result<()> {
+    let ctx: EventContext<u32> = EventContext::new()?;
+    assert!(ctx.wait_timeout(NOW)?.is_empty());
+    Ok(())
+}
+
+#[test]
+fn add_reports_readable_with_its_token() -> io::Result<()> {
+    let (mut a, b) = UnixStream::pair()?;
+    let ctx: EventContext<u64> = EventContext::new()?;
+    ctx.add(&b, 42)?;
+    assert!(ctx.wait_timeout(NOW)?.is_empty());
+    a.write_all(b"x")?;
+    let event = only(&ctx.wait()?);
+    assert_eq!(event.token, 42);
+    assert!(event.is_readable && !event.is_writable && !event.is_hungup && !event.is_error);
+    Ok(())
+}
+
+#[test]
+fn level_triggered_events_repeat_until_consumed() -> io::Result<()> {
+    let (mut a, mut b) = UnixStream::pair()?;
+    let ctx: EventContext<u8> = EventContext::new()?;
+    ctx.add(&b, 1)?;
+    a.write_all(b"abc")?;
+    for _ in 0..3 {
+        assert_eq!(only(&ctx.wait_timeout(NOW)?).token, 1);
+    }
+    let mut buf = [0; 3];
+    b.read_exact(&mut buf)?;
+    assert!(ctx.wait_timeout(NOW)?.is_empty());
+    Ok(())
+}
+
+#[test]
+fn build_with_and_add_many_add_every_pair() -> io::Result<()> {
+    let events: Vec<Event> = (0..4).map(|_| Event::new()).collect::<io::Result<_>>()?;
+    let ctx = EventContext::build_with(&[(&events[0], 0u32), (&events[1], 1)])?;
+    ctx.add_many(&[(&events[2], 2), (&events[3], 3)])?;
+    for e in &events {
+        e.signal()?;
+    }
+    let mut seen: Vec<u32> = ctx.wait()?.iter().map(|e| e.token).collect();
+    seen.sort();
+    assert_eq!(seen, [0, 1, 2, 3]);
+    Ok(())
+}
+
+#[test]
+fn add_many_stops_at_the_first_error_and_keeps_what_it_added() -> io::Result<()> {
+    let (a, b, c) = (Event::new()?, Event::new()?, Event::new()?);
+    let ctx: EventContext<u32> = EventContext::new()?;
+    ctx.add(&b, 9)?;
+    let err = ctx.add_many(&[(&a, 1), (&b, 2), (&c, 3)]).unwrap_err();
+    assert_eq!(err.raw_os_error(), Some(libc::EEXIST));
+    a.signal()?;
+    c.signal()?;
+    assert_eq!(
+        only(&ctx.wait_timeout(NOW)?).token,
+        1,
+        "c after the failure is not added"
+    );
+    Ok(())
+}
+
+#[test]
+fn build_with_returns_the_error_instead_of_a_context() {
+    let event = Event::new().unwrap();
+    let err = EventContext::build_with(&[(&event, 1u8), (&event, 2)]).unwrap_err();
+    assert_eq!(err.raw_os_error(), Some(libc::EEXIST));
+}
+
+#[test]
+fn more_than_sixteen_ready_are_all_reported_over_repeated_waits() -> io::Result<()> {
+    const N: usize = 100;
+    let events: Vec<Event> = (0..N).map(|_| Event::new()).collect::<io::Result<_>>()?;
+    let ctx: EventContext<usize> = EventContext::new()?;
+    for (i, e) in events.iter().enumerate() {
+        ctx.add(e, i)?;
+        e.signal()?;
+    }
+    // Without consuming anything, repeated waits still cover every ready descriptor.
+    // The kernel moves each reported descriptor to the back of its ready list, so the first
+    // N / 16 batches hold no repeat, and N.div_ceil(16) batches cover all of them.
+    let mut seen = HashSet::new();
+    for round in 0..N.div_ceil(16) {
+        let batch = ctx.wait()?;
+        assert_eq!(batch.len(), 16, "every batch is full while 100 are ready");
+        for e in &batch {
+            let new = seen.insert(e.token);
+            assert!(
+                new || round == N / 16,
+                "token {} repeated in round {round}",
+                e.token
+            );
+        }
+    }
+    assert_eq!(seen.len(), N, "some ready descriptor was starved");
+    // Consuming as they come drains them all.
+    let mut left = N;
+    while left > 0 {
+        for e in ctx.wait_timeout(NOW)? {
+            events[e.token].reset()?;
+            left -= 1;
+        }
+    }
+    assert!(ctx.wait_timeout(NOW)?.is_empty());
+    Ok(())
+}
+
+#[test]
+fn write_readiness_follows_buffer_space() -> io::Result<()> {
+    let (mut a, _b) = UnixStream::pair()?;
+    a.set_nonblocking(true)?;
+    let ctx: EventContext<u32> = EventContext::new()?;
+    ctx.add_for_event(&a, EventType::Write, 7)?;
+    let event = only(&ctx.wait_timeout(NOW)?);
+    assert!(event.is_writable && !event.is_readable);
+    // Fill the socket buffer: it stops being writable.
+    let chunk = [0u8; 65536];
+    loop {
+        match a.write(&chunk) {
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+            Err(e) => return Err(e),
+        }
+    }
+    assert!(ctx.wait_timeout(NOW)?.is_empty());
+    Ok(())
+}
+
+#[test]
+fn read_write_interest_reports_both() -> io::Result<()> {
+    let (mut a, b) = UnixStream::pair()?;
+    let ctx: EventContext<u32> = EventContext::new()?;
+    ctx.add_for_event(&b, EventType::ReadWrite, 3)?;
+    a.write_all(b"x")?;
+    let event = only(&ctx.wait()?);
+    assert!(event.is_readable && event.is_writable);
+    Ok(())
+}
+
+#[test]
+fn pipe_writer_closing_hangs_up_the_reader() -> io::Result<()> {
+    let (r, w) = pipe()?;
+    let ctx: EventContext<u32> = EventContext::new()?;
+    ctx.add(&r, 1)?;
+    drop(w);
+    let event = only(&ctx.wait()?);
+    assert!(event.is_hungup);
+    // The documented handling: delete it, and the waits stop reporting it.
+    ctx.delete(&r)?;
+    assert!(ctx.wait_timeout(NOW)?.is_empty());
+    Ok(())
+}
+
+#[test]
+fn pipe_reader_closing_is_an_error_on_the_writer() -> io::Result<()> {
+    let (r, w) = pipe()?;
+    let ctx: EventContext<u32> = EventContext::new()?;
+    // Watching for nothing still reports the error condition.
+    ctx.add_for_event(&w, EventType::None, 1)?;
+    assert!(ctx.wait_timeout(NOW)?.is_empty());
+    drop(r);
+    let event = only(&ctx.wait()?);
+    assert!(event.is_error, "{event:?}");
+    Ok(())
+}
+
+#[test]
+fn socket_peer_close_is_a_hangup() -> io::Result<()> {
+    let (client, server) = tcp_pair()?;
+    let ctx: EventContext<u32> = EventContext::new()?;
+    ctx.add(&server, 1)?;
+    assert!(ctx.wait_timeout(NOW)?.is_empty());
+    drop(client);
+    let event = only(&ctx.wait()?);
+    assert!(event.is_hungup, "{event:?}");
+    Ok(())
+}
+
+#[test]
+fn socket_peer_shutdown_write_is_a_hangup() -> io::Result<()> {
+    let (client, server) = tcp_pair()?;
+    let ctx: EventContext<u32> = EventContext::new()?;
+    ctx.add(&server, 1)?;
+    client.shutdown(Shutdown::Write)?;
+    let event = only(&ctx.wait()?);
+    assert!(event.is_hungup, "{event:?}");
+    // The other direction still works: the peer only stopped writing.
+    (&server).write_all(b"still here")?;
+    Ok(())
+}
+
+#[test]
+fn data_then_close_reports_readable_and_hungup() -> io::Result<()> {
+    let (mut a, b) = UnixStream::pair()?;
+    let ctx: EventContext<u32> = EventContext::new()?;
+    ctx.add(&b, 1)?;
+    a.write_all(b"last words")?;
+    drop(a);
+    let event = only(&ctx.wait()?);
+    assert!(event.is_readable && event.is_hungup, "{event:?}");
+    Ok(())
+}
+
+#[test]
+fn modify_to_none_mutes_and_back_unmutes() -> io::Result<()> {
+    let event = Event::new()?;
+    let ctx: EventContext<u32> = EventContext::new()?;
+    ctx.add(&event, 1)?;
+    event.signal()?;
+    ctx.modify(&event, EventType::None, 1)?;
+    assert!(ctx.wait_timeout(NOW)?.is_empty());
+    ctx.modify(&event, EventType::Read, 1)?;
+    assert_eq!(only(&ctx.wait_timeout(NOW)?).token, 1);
+    Ok(())
+}
+
+#[test]
+fn modify_replaces_the_token() -> io::Result<()> {
+    let event = Event::new()?;
+    let ctx: EventContext<u32> = EventContext::new()?;
+    ctx.add(&event, 1)?;
+    event.signal()?;
+    ctx.modify(&event, EventType::Read, 2)?;
+    assert_eq!(only(&ctx.wait()?).token, 2);
+    Ok(())
+}
+
+#[test]
+fn add_for_event_none_then_modify_to_read() -> io::Result<()> {
+    let event = Event::new()?;
+    event.signal()?;
+    let ctx: EventContext<u32> = EventContext::new()?;
+    ctx.add_for_event(&event, EventType::None, 5)?;
+    assert!(ctx.wait_timeout(NOW)?.is_empty());
+    ctx.modify(&event, EventType::Read, 6)?;
+    assert_eq!(only(&ctx.wait()?).token, 6);
+    Ok(())
+}
+
+#[test]
+fn delete_stops_reports_and_allows_adding_again() -> io::Result<()> {
+    let event = Event::new()?;
+    let ctx: EventContext<u32> = EventContext::new()?;
+    ctx.add(&event, 1)?;
+    event.signal()?;
+    ctx.delete(&event)?;
+    assert!(ctx.wait_timeout(NOW)?.is_empty());
+    ctx.add(&event, 2)?;
+    assert_eq!(only(&ctx.wait()?).token, 2);
+    Ok(())
+}
+
+#[test]
+fn a_closed_descriptor_is_no_longer_reported() -> io::Result<()> {
+    let event = Event::new()?;
+    let ctx: EventContext<u32> = EventContext::new()?;
+    ctx.add(&event, 1)?;
+    event.signal()?;
+    drop(event);
+    assert!(ctx.wait_timeout(NOW)?.is_empty());
+    Ok(())
+}
+
+#[test]
+fn a_duplicated_descriptor_stays_watched_after_the_original_closes() -> io::Result<()> {
+    let event = Event::new()?;
+    let copy = event.try_clone()?;
+    let ctx: EventContext<u32> = EventContext::new()?;
+    ctx.add(&event, 1)?;
+    drop(event);
+    copy.signal()?;
+    // The kernel watches the open file, which `copy` keeps alive.
+    assert_eq!(only(&ctx.wait_timeout(NOW)?).token, 1);
+    Ok(())
+}
+
+#[test]
+fn contexts_nest() -> io::Result<()> {
+    let event = Event::new()?;
+    let inner: EventContext<u32> = EventContext::build_with(&[(&event, 1)])?;
+    let outer: WaitContext<u32> = WaitContext::build_with(&[(&inner, 100)])?;
+    assert!(outer.wait_timeout(NOW)?.is_empty());
+    event.signal()?;
+    assert_eq!(only(&outer.wait()?).token, 100);
+    assert_eq!(only(&inner.wait()?).token, 1);
+    Ok(())
+}
+
+#[test]
+fn timers_and_events_are_watched_like_any_descriptor() -> io::Result<()> {
+    let mut timer = Timer::new()?;
+    let ctx: WaitContext<u32> = WaitContext::new()?;
+    ctx.add(&timer, 9)?;
+    timer.reset_oneshot(Duration::from_millis(1))?;
+    assert_eq!(only(&ctx.wait()?).token, 9);
+    assert!(!timer.mark_waited()?);
+    assert!(ctx.wait_timeout(NOW)?.is_empty());
+    Ok(())
+}
+
+#[test]
+fn std_types_pass_as_descriptors() -> io::Result<()> {
+    use std::os::fd::{AsFd, OwnedFd};
+    use std::process::{Command, Stdio};
+    let ctx: WaitContext<u32> = WaitContext::new()?;
+    let (a, b) = UnixStream::pair()?;
+    let owned = OwnedFd::from(a);
+    ctx.add(&owned, 1)?;
+    ctx.add(&b.as_fd(), 2)?;
+    let (client, _server) = tcp_pair()?;
+    ctx.add(&client, 3)?;
+    let udp = std::net::UdpSocket::bind("127.0.0.1:0")?;
+    ctx.add(&udp, 4)?;
+    let mut child = Command::new("echo")
+        .arg("hello")
+        .stdout(Stdio::piped())
+        .spawn()?;
+    let stdout = child.stdout.take().expect("piped");
+    ctx.add(&stdout, 5)?;
+    let event = only(&ctx.wait()?);
+    assert_eq!(event.token, 5);
+    child.wait()?;
+    Ok(())
+}
+
+#[test]
+fn wait_context_forwards_every_method() -> io::Result<()> {
+    let (a, b) = (Event::new()?, Event::new()?);
+    let ctx = WaitContext::build_with(&[(&a, 1u16)])?;
+    ctx.add_many(&[(&b, 2)])?;
+    let c = Event::new()?;
+    ctx.add_for_event(&c, EventType::ReadWrite, 3)?;
+    let d = Event::new()?;
+    ctx.add(&d, 4)?;
+    ctx.modify(&d, EventType::Read, 5)?;
+    ctx.delete(&a)?;
+    for e in [&a, &b, &d] {
+        e.signal()?;
+    }
+    let mut tokens: Vec<u16> = ctx.wait()?.iter().map(|e| e.token).collect();
+    tokens.sort();
+    // c is always writable (an eventfd counter has room).
+    assert_eq!(tokens, [2, 3, 5]);
+    Ok(())
+}
+
+#[test]
+fn unit_tokens_work() -> io::Result<()> {
+    let event = Event::new()?;
+    let ctx: EventContext<()> = EventContext::build_with(&[(&event, ())])?;
+    event.signal()?;
+    assert_eq!(ctx.wait()?.len(), 1);
+    Ok(())
+}
+
+#[test]
+fn derived_tokens_come_back_from_the_kernel() -> io::Result<()> {
+    #[derive(EventToken, Clone, Copy, Debug, PartialEq)]
+    enum Token {
+        Quit,
+        Client(u32),
+        Offset { delta: i64 },
+    }
+    let (q, c, o) = (Event::new()?, Event::new()?, Event::new()?);
+    let ctx = WaitContext::build_with(&[
+        (&q, Token::Quit),
+        (&c, Token::Client(u32::MAX)),
+        (&o, Token::Offset { delta: -5 }),
+    ])?;
+    for (event, token) in [
+        (&q, Token::Quit),
+        (&c, Token::Client(u32::MAX)),
+        (&o, Token::Offset { delta: -5 }),
+    ] {
+        event.signal()?;
+        assert_eq!(only(&ctx.wait()?).token, token);
+        event.reset()?;
+    }
+    Ok(())
+}
