@@ -15,7 +15,6 @@ pub(crate) fn derive(input: DeriveInput) -> Result<TokenStream> {
 
 fn expand(token: &TokenEnum) -> TokenStream {
     let name = &token.ident;
-    let (impl_generics, ty_generics, where_clause) = token.generics.split_for_impl();
     let shift = token.index_bits();
     let mask: u64 = (1u64 << shift) - 1;
     let value = quote!(__eventctx_value);
@@ -88,7 +87,7 @@ fn expand(token: &TokenEnum) -> TokenStream {
 
     quote! {
         #[automatically_derived]
-        impl #impl_generics ::eventctx::EventToken for #name #ty_generics #where_clause {
+        impl ::eventctx::EventToken for #name {
             #[inline]
             fn as_raw_token(&self) -> u64 {
                 match self {

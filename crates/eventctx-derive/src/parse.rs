@@ -1,12 +1,11 @@
 //! From the derive's input to a checked model of the token enum, or a spanned error.
 
 use syn::spanned::Spanned;
-use syn::{Data, DeriveInput, Error, Fields, Generics, Ident, Result, Type};
+use syn::{Data, DeriveInput, Error, Fields, Ident, Result, Type};
 
 /// An enum that `#[derive(EventToken)]` can implement the trait for.
 pub(crate) struct TokenEnum {
     pub(crate) ident: Ident,
-    pub(crate) generics: Generics,
     pub(crate) variants: Vec<Variant>,
 }
 
@@ -55,6 +54,13 @@ pub(crate) fn parse(input: DeriveInput) -> Result<TokenEnum> {
             ));
         }
     };
+    if !input.generics.params.is_empty() {
+        return Err(Error::new_spanned(
+            &input.generics,
+            "`EventToken` cannot be derived for a generic enum: a variant's field must be a \
+             primitive integer, `bool` or `char`, so there is nothing for a parameter to stand for",
+        ));
+    }
     if data.variants.is_empty() {
         return Err(Error::new_spanned(
             &input.ident,
@@ -102,7 +108,6 @@ pub(crate) fn parse(input: DeriveInput) -> Result<TokenEnum> {
         Some(error) => Err(error),
         None => Ok(TokenEnum {
             ident: input.ident,
-            generics: input.generics,
             variants,
         }),
     }

@@ -53,7 +53,11 @@ impl Event {
     /// # Examples
     ///
     /// ```
-    /// let event = eventctx::Event::new()?;
+    /// use eventctx::{Event, EventWaitResult};
+    /// use std::time::Duration;
+    ///
+    /// let event = Event::new()?;
+    /// assert_eq!(event.wait_timeout(Duration::ZERO)?, EventWaitResult::TimedOut);
     /// # Ok::<(), std::io::Error>(())
     /// ```
     ///

@@ -44,7 +44,8 @@ impl Timer {
     /// # Examples
     ///
     /// ```
-    /// let timer = eventctx::Timer::new()?;
+    /// let mut timer = eventctx::Timer::new()?;
+    /// assert!(timer.mark_waited()?); // not armed, so it has not fired
     /// # Ok::<(), std::io::Error>(())
     /// ```
     ///

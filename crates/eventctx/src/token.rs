@@ -84,7 +84,7 @@ pub mod __private {
     /// A type that can ride beside a variant index in a token.
     #[diagnostic::on_unimplemented(
         message = "`{Self}` cannot be the field of an `EventToken` variant",
-        label = "not a primitive integer, `bool` or `char`",
+        label = "not an integer of at most 64 bits, `bool` or `char`",
         note = "a variant of a `#[derive(EventToken)]` enum holds at most one field, of type \
                 u8, u16, u32, u64, usize, i8, i16, i32, i64, isize, bool or char"
     )]

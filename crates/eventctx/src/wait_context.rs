@@ -97,6 +97,7 @@ impl<T: EventToken> WaitContext<T> {
     ///
     /// ```
     /// let ctx: eventctx::WaitContext<u32> = eventctx::WaitContext::new()?;
+    /// assert!(ctx.wait_timeout(std::time::Duration::ZERO)?.is_empty());
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn new() -> Result<WaitContext<T>> {
@@ -115,6 +116,8 @@ impl<T: EventToken> WaitContext<T> {
     /// ```
     /// let quit = eventctx::Event::new()?;
     /// let ctx = eventctx::WaitContext::build_with(&[(&quit, 0u8)])?;
+    /// quit.signal()?;
+    /// assert_eq!(ctx.wait()?[0].token, 0);
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn build_with(fd_tokens: &[(&dyn AsRawDescriptor, T)]) -> Result<WaitContext<T>> {

@@ -1,0 +1,176 @@
+//! Bad input gets an `io::Error` with the right errno, never a panic.
+
+use std::fs::File;
+use std::io;
+use std::os::fd::{AsRawFd, RawFd};
+use std::time::Duration;
+
+use eventctx::{AsRawDescriptor, Event, EventContext, EventType, RawDescriptor, Timer};
+
+/// A descriptor number, whatever it refers to.
+struct Raw(RawFd);
+
+impl AsRawDescriptor for Raw {
+    fn as_raw_descriptor(&self) -> RawDescriptor {
+        self.0
+    }
+}
+
+fn errno<T: std::fmt::Debug>(result: io::Result<T>) -> i32 {
+    result.unwrap_err().raw_os_error().expect("an errno")
+}
+
+/// A descriptor number that is closed now.
+fn closed_fd() -> io::Result<RawFd> {
+    let event = Event::new()?;
+    Ok(event.as_raw_fd())
+}
+
+#[test]
+fn negative_descriptors_are_ebadf_for_every_call() -> io::Result<()> {
+    let ctx: EventContext<u32> = EventContext::new()?;
+    for fd in [-1, -2, RawFd::MIN] {
+        let fd = Raw(fd);
+        assert_eq!(errno(ctx.add(&fd, 1)), libc::EBADF);
+        assert_eq!(
+            errno(ctx.add_for_event(&fd, EventType::Write, 1)),
+            libc::EBADF
+        );
+        assert_eq!(errno(ctx.modify(&fd, EventType::Read, 1)), libc::EBADF);
+        assert_eq!(errno(ctx.delete(&fd)), libc::EBADF);
+        assert_eq!(errno(ctx.add_many(&[(&fd, 1)])), libc::EBADF);
+        assert_eq!(errno(EventContext::build_with(&[(&fd, 1u32)])), libc::EBADF);
+    }
+    Ok(())
+}
+
+#[test]
+fn closed_descriptors_are_ebadf() -> io::Result<()> {
+    let ctx: EventContext<u32> = EventContext::new()?;
+    // Numbers far above anything this process opens are closed.
+    for fd in [closed_fd()?, 1 << 20, RawFd::MAX] {
+        let fd = Raw(fd);
+        assert_eq!(errno(ctx.add(&fd, 1)), libc::EBADF);
+        assert_eq!(errno(ctx.modify(&fd, EventType::Read, 1)), libc::EBADF);
+        assert_eq!(errno(ctx.delete(&fd)), libc::EBADF);
+    }
+    Ok(())
+}
+
+#[test]
+fn adding_twice_is_eexist() -> io::Result<()> {
+    let event = Event::new()?;
+    let ctx: EventContext<u32> = EventContext::new()?;
+    ctx.add(&event, 1)?;
+    assert_eq!(errno(ctx.add(&event, 2)), libc::EEXIST);
+    assert_eq!(
+        errno(ctx.add_for_event(&event, EventType::Write, 2)),
+        libc::EEXIST
+    );
+    Ok(())
+}
+
+#[test]
+fn modify_of_an_unwatched_descriptor_is_enoent() -> io::Result<()> {
+    let event = Event::new()?;
+    let ctx: EventContext<u32> = EventContext::new()?;
+    assert_eq!(errno(ctx.modify(&event, EventType::Read, 1)), libc::ENOENT);
+    Ok(())
+}
+
+#[test]
+fn delete_of_an_unwatched_descriptor_is_ok() -> io::Result<()> {
+    let event = Event::new()?;
+    let ctx: EventContext<u32> = EventContext::new()?;
+    ctx.delete(&event)?;
+    ctx.add(&event, 1)?;
+    ctx.delete(&event)?;
+    ctx.delete(&event)?;
+    Ok(())
+}
+
+#[test]
+fn regular_files_and_directories_are_eperm() -> io::Result<()> {
+    let ctx: EventContext<u32> = EventContext::new()?;
+    let exe = File::open(std::env::current_exe()?)?;
+    assert_eq!(errno(ctx.add(&exe, 1)), libc::EPERM);
+    let dir = File::open(std::env::temp_dir())?;
+    assert_eq!(errno(ctx.add(&dir, 1)), libc::EPERM);
+    assert_eq!(
+        errno(ctx.add_for_event(&dir, EventType::Write, 1)),
+        libc::EPERM
+    );
+    Ok(())
+}
+
+#[test]
+fn a_context_added_to_itself_is_einval() -> io::Result<()> {
+    let ctx: EventContext<u32> = EventContext::new()?;
+    assert_eq!(errno(ctx.add(&ctx, 1)), libc::EINVAL);
+    Ok(())
+}
+
+#[test]
+fn contexts_added_to_each_other_in_a_cycle_are_eloop() -> io::Result<()> {
+    let a: EventContext<u32> = EventContext::new()?;
+    let b: EventContext<u32> = EventContext::new()?;
+    a.add(&b, 1)?;
+    assert_eq!(errno(b.add(&a, 1)), libc::ELOOP);
+    Ok(())
+}
+
+#[test]
+fn a_reused_descriptor_number_refers_to_the_new_file() -> io::Result<()> {
+    let ctx: EventContext<u32> = EventContext::new()?;
+    let old = Event::new()?;
+    let number = old.as_raw_fd();
+    ctx.add(&old, 1)?;
+    drop(old);
+    // The number is free again; whatever gets it next is a different open file.
+    let new = Event::new()?;
+    if new.as_raw_fd() == number {
+        ctx.add(&new, 2)?;
+        new.signal()?;
+        let events = ctx.wait_timeout(Duration::ZERO)?;
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].token, 2);
+    }
+    Ok(())
+}
+
+#[test]
+fn timer_and_event_refuse_what_would_never_wake() -> io::Result<()> {
+    let mut timer = Timer::new()?;
+    assert_eq!(errno(timer.reset_repeating(Duration::ZERO)), libc::EINVAL);
+    assert_eq!(
+        errno(timer.wait()),
+        libc::EINVAL,
+        "waiting on a timer that is not armed"
+    );
+    Ok(())
+}
+
+#[test]
+fn extreme_durations_are_accepted() -> io::Result<()> {
+    let event = Event::new()?;
+    let ctx: EventContext<u32> = EventContext::build_with(&[(&event, 1)])?;
+    event.signal()?;
+    for d in [
+        Duration::ZERO,
+        Duration::from_nanos(1),
+        Duration::MAX,
+        Duration::from_secs(u64::MAX / 2),
+    ] {
+        assert_eq!(ctx.wait_timeout(d)?.len(), 1, "{d:?}");
+    }
+    let mut timer = Timer::new()?;
+    timer.reset_oneshot(Duration::MAX)?;
+    assert!(
+        timer.mark_waited()?,
+        "a timer set for the end of time has not fired"
+    );
+    timer.reset_repeating(Duration::MAX)?;
+    timer.reset_repeating(Duration::from_nanos(1))?;
+    timer.wait()?;
+    Ok(())
+}

@@ -1,0 +1,4 @@
+#[derive(eventctx::EventToken)]
+enum Token {}
+
+fn main() {}

@@ -1,0 +1,6 @@
+#[derive(eventctx::EventToken)]
+enum Token<T> {
+    Id(T),
+}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[derive(eventctx::EventToken)]
+struct Token(u32);
+
+fn main() {}

@@ -1,0 +1,6 @@
+#[derive(eventctx::EventToken)]
+union Token {
+    a: u32,
+}
+
+fn main() {}

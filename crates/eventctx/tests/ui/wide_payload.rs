@@ -1,0 +1,6 @@
+#[derive(eventctx::EventToken)]
+enum Token {
+    Huge(u128),
+}
+
+fn main() {}
