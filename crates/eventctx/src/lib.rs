@@ -83,3 +83,8 @@ pub use token::__private;
 /// The result of every fallible call in this crate: errors are [`std::io::Error`], and when the
 /// kernel refused a call, [`raw_os_error`](std::io::Error::raw_os_error) gives its errno.
 pub type Result<T> = std::io::Result<T>;
+
+// The README's code runs as a doctest.
+#[doc = include_str!("../../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
