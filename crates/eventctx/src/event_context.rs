@@ -10,7 +10,7 @@ use std::time::Duration;
 use smallvec::SmallVec;
 
 use crate::sys;
-use crate::{AsRawDescriptor, EventToken, EventType, Result, TriggeredEvent};
+use crate::{AsRawDescriptor, EventToken, EventType, Events, Result, TriggeredEvent};
 
 /// The most events one [`EventContext::wait`] returns. When more descriptors are ready, the
 /// next wait returns the others.
@@ -343,6 +343,41 @@ impl<T: EventToken> EventContext<T> {
         timeout: Duration,
     ) -> Result<SmallVec<[TriggeredEvent<T>; EVENT_CONTEXT_MAX_EVENTS]>> {
         self.wait_for(Some(timeout))
+    }
+
+    /// Blocks until at least one descriptor is ready, or `timeout` passes, and fills `events`
+    /// with as many ready descriptors as it holds. Returns how many (0 when the timeout
+    /// passed).
+    ///
+    /// The batch form of [`wait_timeout`](Self::wait_timeout): one system call reports up to
+    /// [`events.capacity()`](Events::capacity) descriptors, where `wait` reports 16. The
+    /// buffer's earlier contents are replaced, and nothing is allocated. `None` waits forever;
+    /// a timeout behaves as for [`wait_timeout`](Self::wait_timeout).
+    ///
+    /// # Errors
+    ///
+    /// As for [`wait`](Self::wait).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use eventctx::{Event, EventContext, Events};
+    ///
+    /// let event = Event::new()?;
+    /// let ctx = EventContext::build_with(&[(&event, 1u32)])?;
+    /// let mut events = Events::with_capacity(64);
+    ///
+    /// assert_eq!(ctx.wait_into(&mut events, Some(Duration::ZERO))?, 0);
+    /// event.signal()?;
+    /// assert_eq!(ctx.wait_into(&mut events, Some(Duration::from_secs(1)))?, 1);
+    /// assert_eq!(events.iter().next().map(|e| e.token), Some(1));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[doc(alias = "epoll_wait")]
+    #[inline]
+    pub fn wait_into(&self, events: &mut Events<T>, timeout: Option<Duration>) -> Result<usize> {
+        self.poller.wait_vec(&mut events.ready, timeout)
     }
 
     fn add_raw(&self, fd: RawFd, event_type: EventType, token: &T) -> Result<()> {

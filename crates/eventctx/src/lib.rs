@@ -54,6 +54,7 @@
 //!   number you added, until every copy is closed; delete it before closing it.
 //! - **Batches of 16.** [`EventContext::wait`] returns at most 16 events. When more are ready,
 //!   the next wait returns the others: the kernel rotates its ready list, so none is starved.
+//!   [`EventContext::wait_into`] fills a reusable [`Events`] buffer of any size instead.
 #![deny(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations)]
 #![doc(test(attr(deny(warnings))))]
@@ -64,6 +65,7 @@ extern crate self as eventctx;
 mod descriptor;
 mod event;
 mod event_context;
+mod events;
 mod sys;
 mod timer;
 mod token;
@@ -72,6 +74,7 @@ mod wait_context;
 pub use descriptor::{AsRawDescriptor, RawDescriptor};
 pub use event::{Event, EventWaitResult};
 pub use event_context::{EVENT_CONTEXT_MAX_EVENTS, EventContext};
+pub use events::{Events, Iter};
 pub use smallvec::SmallVec;
 pub use timer::Timer;
 pub use token::EventToken;

@@ -8,7 +8,9 @@
 //! - `Poller`: an owned kernel object watching descriptors, with `new()`,
 //!   `add(fd, EventType, data)`, `modify(fd, EventType, data)`, `delete(fd)` and
 //!   `wait(&mut [MaybeUninit<ReadyEvent>], Option<Duration>) -> io::Result<&[ReadyEvent]>`,
-//!   and `AsFd`. `data` is the token's `u64`; `None` as timeout waits forever.
+//!   `wait_vec(&mut Vec<ReadyEvent>, Option<Duration>) -> io::Result<usize>` (fills the spare
+//!   capacity, never grows it), and `AsFd`. `data` is the token's `u64`; `None` as timeout
+//!   waits forever. None of these allocates.
 //! - `ReadyEvent`: one entry filled in by `wait`, with `token() -> u64` and
 //!   `triggered::<T>() -> TriggeredEvent<T>`.
 //!

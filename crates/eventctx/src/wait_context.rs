@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use smallvec::SmallVec;
 
-use crate::{AsRawDescriptor, EVENT_CONTEXT_MAX_EVENTS, EventContext, EventToken, Result};
+use crate::{AsRawDescriptor, EVENT_CONTEXT_MAX_EVENTS, EventContext, EventToken, Events, Result};
 
 /// Which readiness a context watches a descriptor for.
 ///
@@ -263,6 +263,27 @@ impl<T: EventToken> WaitContext<T> {
         timeout: Duration,
     ) -> Result<SmallVec<[TriggeredEvent<T>; EVENT_CONTEXT_MAX_EVENTS]>> {
         self.0.wait_timeout(timeout)
+    }
+
+    /// Fills a reusable buffer with up to its capacity of ready descriptors, waiting at most
+    /// `timeout` (`None`: forever). See [`EventContext::wait_into`].
+    ///
+    /// # Errors
+    ///
+    /// As for [`wait`](Self::wait).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let event = eventctx::Event::new()?;
+    /// let ctx = eventctx::WaitContext::build_with(&[(&event, 1u8)])?;
+    /// let mut events = eventctx::Events::with_capacity(32);
+    /// event.signal()?;
+    /// assert_eq!(ctx.wait_into(&mut events, None)?, 1);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn wait_into(&self, events: &mut Events<T>, timeout: Option<Duration>) -> Result<usize> {
+        self.0.wait_into(events, timeout)
     }
 }
 

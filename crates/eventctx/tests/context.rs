@@ -428,3 +428,43 @@ fn derived_tokens_come_back_from_the_kernel() -> io::Result<()> {
     }
     Ok(())
 }
+
+#[test]
+fn wait_into_reports_a_whole_batch_in_one_call_and_replaces_it_next_time() -> io::Result<()> {
+    use eventctx::Events;
+    const N: usize = 300;
+    let events: Vec<Event> = (0..N).map(|_| Event::new()).collect::<io::Result<_>>()?;
+    let ctx: EventContext<usize> = EventContext::new()?;
+    for (i, e) in events.iter().enumerate() {
+        ctx.add(e, i)?;
+        e.signal()?;
+    }
+    let mut buf = Events::with_capacity(1024);
+    assert_eq!(ctx.wait_into(&mut buf, None)?, N);
+    let mut tokens: Vec<usize> = buf.iter().map(|e| e.token).collect();
+    tokens.sort();
+    assert_eq!(tokens, (0..N).collect::<Vec<_>>());
+    assert!(buf.iter().all(|e| e.is_readable && !e.is_hungup));
+
+    // A smaller buffer gets at most its capacity; over repeated waits, every one of them.
+    let mut small = Events::with_capacity(64);
+    let mut seen = HashSet::new();
+    for _ in 0..N.div_ceil(64) {
+        assert_eq!(ctx.wait_into(&mut small, None)?, 64);
+        seen.extend(small.iter().map(|e| e.token));
+    }
+    assert_eq!(seen.len(), N);
+
+    // The next wait replaces what the buffer held.
+    for e in &events {
+        e.reset()?;
+    }
+    events[7].signal()?;
+    assert_eq!(ctx.wait_into(&mut buf, Some(NOW))?, 1);
+    assert_eq!(buf.len(), 1);
+    assert_eq!(buf.iter().next().map(|e| e.token), Some(7));
+    events[7].reset()?;
+    assert_eq!(ctx.wait_into(&mut buf, Some(NOW))?, 0);
+    assert!(buf.is_empty());
+    Ok(())
+}

@@ -24,6 +24,7 @@ fn zero_polls_without_blocking() -> io::Result<()> {
 #[test]
 fn timeouts_are_never_cut_short() -> io::Result<()> {
     let (ctx, _event) = idle_context()?;
+    let mut events = eventctx::Events::with_capacity(8);
     for d in [
         Duration::from_nanos(1),
         Duration::from_micros(1),
@@ -36,6 +37,11 @@ fn timeouts_are_never_cut_short() -> io::Result<()> {
             assert!(ctx.wait_timeout(d)?.is_empty());
             let elapsed = start.elapsed();
             assert!(elapsed >= d, "{elapsed:?} < {d:?}");
+
+            let start = Instant::now();
+            assert_eq!(ctx.wait_into(&mut events, Some(d))?, 0);
+            let elapsed = start.elapsed();
+            assert!(elapsed >= d, "wait_into: {elapsed:?} < {d:?}");
         }
     }
     Ok(())

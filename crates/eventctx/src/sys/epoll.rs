@@ -6,8 +6,10 @@ use std::mem::MaybeUninit;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::time::Duration;
 
+use rustix::buffer::spare_capacity;
 use rustix::event::epoll::{self, CreateFlags, EventData, EventFlags};
 use rustix::io::Errno;
+use rustix::time::Timespec;
 
 use super::borrow_raw;
 use super::time::Deadline;
@@ -78,28 +80,55 @@ impl Poller {
         }
     }
 
-    /// `epoll_wait`, resumed after `EINTR` with the time that remains, and in steps when the
-    /// timeout is longer than one call can express. Returns the entries it filled in.
+    /// `epoll_wait` into a slice, resumed after `EINTR` with the time that remains, and in
+    /// steps when the timeout is longer than one call can express. Returns the entries it
+    /// filled in.
     #[inline]
     pub(crate) fn wait<'a>(
         &self,
         events: &'a mut [MaybeUninit<ReadyEvent>],
         timeout: Option<Duration>,
     ) -> io::Result<&'a [ReadyEvent]> {
+        let filled = self.wait_with(timeout, |step| {
+            epoll::wait(&self.epoll, &mut *events, step).map(|(ready, _)| ready.len())
+        })?;
+        // SAFETY: `epoll_wait` initialized the first `filled` entries of `events` (rustix
+        // returned them to us as an initialized slice of that length), and
+        // `MaybeUninit<ReadyEvent>` has the layout of `ReadyEvent`.
+        Ok(unsafe { std::slice::from_raw_parts(events.as_ptr().cast::<ReadyEvent>(), filled) })
+    }
+
+    /// Like [`wait`](Self::wait), into the spare capacity of a `Vec`, which it clears first and
+    /// never grows: the number of events is at most `events.capacity()`, which must not be 0.
+    #[inline]
+    pub(crate) fn wait_vec(
+        &self,
+        events: &mut Vec<ReadyEvent>,
+        timeout: Option<Duration>,
+    ) -> io::Result<usize> {
+        self.wait_with(timeout, |step| {
+            events.clear();
+            epoll::wait(&self.epoll, spare_capacity(&mut *events), step)
+        })
+    }
+
+    /// The wait loop: calls `wait` with each step of `timeout` until it reports events, or the
+    /// timeout has passed. `EINTR` and steps of a very long timeout go round again with the
+    /// time that remains.
+    #[inline(always)]
+    fn wait_with(
+        &self,
+        timeout: Option<Duration>,
+        mut wait: impl FnMut(Option<&Timespec>) -> rustix::io::Result<usize>,
+    ) -> io::Result<usize> {
         let mut deadline = Deadline::new(timeout);
-        let filled = loop {
-            match epoll::wait(&self.epoll, &mut *events, deadline.step().as_ref()) {
-                Ok((ready, _)) if !ready.is_empty() || deadline.is_last_step() => {
-                    break ready.len();
-                }
+        loop {
+            match wait(deadline.step().as_ref()) {
+                Ok(n) if n > 0 || deadline.is_last_step() => return Ok(n),
                 Ok(_) | Err(Errno::INTR) => deadline.refresh(),
                 Err(e) => return Err(e.into()),
             }
-        };
-        // SAFETY: `epoll_wait` initialized the first `filled` entries of `events` (rustix
-        // returned them to us as an initialized slice of that length above), and
-        // `MaybeUninit<ReadyEvent>` has the layout of `ReadyEvent`.
-        Ok(unsafe { std::slice::from_raw_parts(events.as_ptr().cast::<ReadyEvent>(), filled) })
+        }
     }
 }
 

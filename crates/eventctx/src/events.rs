@@ -1,0 +1,175 @@
+//! `Events`: a reusable buffer that one wait fills with as many events as it holds.
+
+use std::fmt;
+use std::iter::FusedIterator;
+use std::marker::PhantomData;
+
+use crate::sys;
+use crate::{EventToken, TriggeredEvent};
+
+/// A buffer of events, filled by [`EventContext::wait_into`](crate::EventContext::wait_into).
+///
+/// Where [`wait`](crate::EventContext::wait) returns at most 16 events, a wait into an
+/// `Events` returns as many as its capacity: a loop with hundreds of ready descriptors makes
+/// one system call instead of many. The buffer is allocated once, by
+/// [`with_capacity`](Events::with_capacity), and reused by every wait; a wait never allocates.
+///
+/// # Examples
+///
+/// ```
+/// use eventctx::{Event, EventContext, Events};
+///
+/// let ready: Vec<Event> = (0..100).map(|_| Event::new()).collect::<std::io::Result<_>>()?;
+/// let ctx: EventContext<usize> = EventContext::new()?;
+/// for (i, event) in ready.iter().enumerate() {
+///     ctx.add(event, i)?;
+///     event.signal()?;
+/// }
+///
+/// let mut events = Events::with_capacity(256);
+/// assert_eq!(ctx.wait_into(&mut events, None)?, 100); // one call, every ready descriptor
+/// let mut tokens: Vec<usize> = events.iter().map(|e| e.token).collect();
+/// tokens.sort();
+/// assert_eq!(tokens, (0..100).collect::<Vec<_>>());
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub struct Events<T> {
+    pub(crate) ready: Vec<sys::ReadyEvent>,
+    tokens: PhantomData<fn() -> T>,
+}
+
+impl<T: EventToken> Events<T> {
+    /// Creates a buffer that holds up to `capacity` events (at least 1).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let events = eventctx::Events::<u32>::with_capacity(1024);
+    /// assert_eq!(events.capacity(), 1024);
+    /// assert!(events.is_empty());
+    /// ```
+    pub fn with_capacity(capacity: usize) -> Events<T> {
+        Events {
+            ready: Vec::with_capacity(capacity.max(1)),
+            tokens: PhantomData,
+        }
+    }
+
+    /// The most events one wait can put in this buffer.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// // The kernel needs room for at least one event.
+    /// assert_eq!(eventctx::Events::<u32>::with_capacity(0).capacity(), 1);
+    /// ```
+    pub fn capacity(&self) -> usize {
+        self.ready.capacity()
+    }
+
+    /// How many events the last wait put in the buffer.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let events = eventctx::Events::<u32>::with_capacity(8);
+    /// assert_eq!(events.len(), 0);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.ready.len()
+    }
+
+    /// Whether the last wait found nothing (or there was no wait yet).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(eventctx::Events::<u32>::with_capacity(8).is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.ready.is_empty()
+    }
+
+    /// Empties the buffer, keeping its capacity. A wait does this itself.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut events = eventctx::Events::<u32>::with_capacity(8);
+    /// events.clear();
+    /// assert_eq!(events.capacity(), 8);
+    /// ```
+    pub fn clear(&mut self) {
+        self.ready.clear();
+    }
+
+    /// The events of the last wait, in the order the kernel gave them.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use eventctx::{Event, EventContext, Events};
+    ///
+    /// let event = Event::new()?;
+    /// let ctx = EventContext::build_with(&[(&event, 7u8)])?;
+    /// event.signal()?;
+    /// let mut events = Events::with_capacity(4);
+    /// ctx.wait_into(&mut events, None)?;
+    /// for e in &events {
+    ///     assert_eq!(e.token, 7);
+    ///     assert!(e.is_readable);
+    /// }
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn iter(&self) -> Iter<'_, T> {
+        Iter {
+            ready: self.ready.iter(),
+            tokens: PhantomData,
+        }
+    }
+}
+
+impl<'a, T: EventToken> IntoIterator for &'a Events<T> {
+    type Item = TriggeredEvent<T>;
+    type IntoIter = Iter<'a, T>;
+
+    fn into_iter(self) -> Iter<'a, T> {
+        self.iter()
+    }
+}
+
+impl<T: EventToken + fmt::Debug> fmt::Debug for Events<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+/// The events in an [`Events`] buffer, as [`TriggeredEvent`]s.
+pub struct Iter<'a, T> {
+    ready: std::slice::Iter<'a, sys::ReadyEvent>,
+    tokens: PhantomData<fn() -> T>,
+}
+
+impl<T: EventToken> Iterator for Iter<'_, T> {
+    type Item = TriggeredEvent<T>;
+
+    #[inline]
+    fn next(&mut self) -> Option<TriggeredEvent<T>> {
+        self.ready.next().map(sys::triggered)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.ready.size_hint()
+    }
+}
+
+impl<T: EventToken> ExactSizeIterator for Iter<'_, T> {}
+impl<T: EventToken> FusedIterator for Iter<'_, T> {}
+
+impl<T> fmt::Debug for Iter<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Iter")
+            .field("left", &self.ready.len())
+            .finish()
+    }
+}

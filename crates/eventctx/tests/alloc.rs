@@ -1,0 +1,92 @@
+//! No heap allocation on the hot paths: `wait`, `wait_timeout`, `wait_into`, `add`, `modify`,
+//! `delete`, `Event::signal`/`reset`. A counting global allocator checks it. One test in this
+//! file, so no other test allocates while it counts.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::io;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use eventctx::{Event, EventContext, EventToken, EventType, Events, Timer};
+
+struct Counting;
+
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: forwards every call to the system allocator unchanged; only counts.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: the caller's guarantees for `alloc` are passed on as they are.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` came from `System.alloc` above with this layout.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: as for `alloc` and `dealloc`.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn allocations_in(f: impl FnOnce() -> io::Result<()>) -> io::Result<usize> {
+    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    f()?;
+    Ok(ALLOCATIONS.load(Ordering::Relaxed) - before)
+}
+
+#[derive(EventToken, Clone, Copy, Debug, PartialEq)]
+enum Token {
+    Wake(u32),
+    Tick,
+}
+
+#[test]
+fn hot_paths_do_not_allocate() -> io::Result<()> {
+    // Everything that may allocate is made first.
+    let ctx: EventContext<Token> = EventContext::new()?;
+    let wakes: Vec<Event> = (0..40).map(|_| Event::new()).collect::<io::Result<_>>()?;
+    let mut timer = Timer::new()?;
+    let mut events = Events::with_capacity(64);
+
+    // The check can fail: allocating shows up.
+    assert_eq!(allocations_in(|| Ok(drop(vec![1u8; 10])))?, 1);
+
+    let n = allocations_in(|| {
+        for _ in 0..100 {
+            for (i, w) in wakes.iter().enumerate() {
+                ctx.add(w, Token::Wake(i as u32))?;
+                ctx.modify(w, EventType::ReadWrite, Token::Wake(i as u32))?;
+                ctx.modify(w, EventType::Read, Token::Wake(i as u32))?;
+                w.signal()?;
+            }
+            ctx.add(&timer, Token::Tick)?;
+            timer.reset_oneshot(Duration::ZERO)?;
+            // More ready than one seed wait returns: the SmallVec stays inline.
+            assert_eq!(ctx.wait()?.len(), 16);
+            assert_eq!(ctx.wait_timeout(Duration::from_millis(100))?.len(), 16);
+            assert_eq!(
+                ctx.wait_into(&mut events, Some(Duration::from_secs(1)))?,
+                41
+            );
+            assert_eq!(events.iter().filter(|e| e.token == Token::Tick).count(), 1);
+            timer.wait()?;
+            for w in &wakes {
+                w.reset()?;
+                ctx.delete(w)?;
+            }
+            ctx.delete(&timer)?;
+            assert_eq!(ctx.wait_into(&mut events, Some(Duration::ZERO))?, 0);
+        }
+        Ok(())
+    })?;
+    assert_eq!(n, 0, "{n} heap allocations on paths that must make none");
+    Ok(())
+}
