@@ -115,9 +115,36 @@ impl Poller {
     /// The wait loop: calls `wait` with each step of `timeout` until it reports events, or the
     /// timeout has passed. `EINTR` and steps of a very long timeout go round again with the
     /// time that remains.
+    ///
+    /// A finite timeout starts with a call that does not block. When it finds events (a busy
+    /// loop's common case) it is the whole wait: one system call, and no clock read, which
+    /// would cost as much as the rest of the wait's user-space work. Only when nothing is
+    /// ready is the deadline taken from the clock, before the first call that blocks.
     #[inline(always)]
     fn wait_with(
         &self,
+        timeout: Option<Duration>,
+        mut wait: impl FnMut(Option<&Timespec>) -> rustix::io::Result<usize>,
+    ) -> io::Result<usize> {
+        const POLL: Timespec = Timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        if !matches!(timeout, None | Some(Duration::MAX)) {
+            match wait(Some(&POLL)) {
+                Ok(n) if n > 0 || timeout == Some(Duration::ZERO) => return Ok(n),
+                Ok(_) | Err(Errno::INTR) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Self::wait_blocking(timeout, wait)
+    }
+
+    /// The part of [`wait_with`](Self::wait_with) that blocks, kept out of line so that the
+    /// path that finds events ready stays small enough to inline into the caller.
+    #[cold]
+    #[inline(never)]
+    fn wait_blocking(
         timeout: Option<Duration>,
         mut wait: impl FnMut(Option<&Timespec>) -> rustix::io::Result<usize>,
     ) -> io::Result<usize> {

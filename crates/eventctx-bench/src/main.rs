@@ -1,0 +1,384 @@
+//! Side-by-side benchmark of eventctx against raw epoll, mio and polling.
+//!
+//! Every scenario runs on every back-end in the same process, interleaved over several rounds
+//! (A B C D E, A B C D E, ...), so that a noisy machine disturbs them alike; the table shows
+//! medians and their ratio to raw epoll. Results go to `target/eventctx-bench/` as CSV and an
+//! SVG plot.
+//!
+//! ```text
+//! cargo run --release -p eventctx-bench              # full run (about a minute)
+//! cargo run --release -p eventctx-bench -- --quick   # shorter, for CI
+//! cargo run --release -p eventctx-bench -- --instr ping --backend eventctx --iters 10000
+//! ```
+
+mod backends;
+mod echo;
+mod fds;
+mod plot;
+mod scenario;
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use backends::{Backend, Eventctx, EventctxBatch, Mio, Polling, RawEpoll};
+use scenario::{Sample, Scenario};
+
+/// Counts heap allocations, to report allocations per operation for every back-end.
+struct Counting;
+
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: forwards every call to the system allocator unchanged; only counts.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: the caller's guarantees are passed on.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` came from `System` with this layout.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: as above.
+        unsafe { System.realloc(ptr, layout, size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+const BACKENDS: [&str; 5] = [
+    RawEpoll::NAME,
+    Mio::NAME,
+    Polling::NAME,
+    Eventctx::NAME,
+    EventctxBatch::NAME,
+];
+
+/// Runs one sample of `scenario` on the back-end called `name`.
+fn sample(
+    name: &str,
+    scenario: Scenario,
+    fds: &[std::os::fd::OwnedFd],
+    spare: &std::os::fd::OwnedFd,
+    iters: usize,
+) -> io::Result<Option<Sample>> {
+    fn go<B: Backend>(
+        s: Scenario,
+        fds: &[std::os::fd::OwnedFd],
+        spare: &std::os::fd::OwnedFd,
+        iters: usize,
+    ) -> io::Result<Option<Sample>> {
+        if s == Scenario::Burst && !B::LEVEL_TRIGGERED {
+            return Ok(None); // an edge-triggered poller reports a ready descriptor once
+        }
+        scenario::run::<B>(s, fds, spare, iters).map(Some)
+    }
+    match name {
+        RawEpoll::NAME => go::<RawEpoll>(scenario, fds, spare, iters),
+        Mio::NAME => go::<Mio>(scenario, fds, spare, iters),
+        Polling::NAME => go::<Polling>(scenario, fds, spare, iters),
+        Eventctx::NAME => go::<Eventctx>(scenario, fds, spare, iters),
+        EventctxBatch::NAME => go::<EventctxBatch>(scenario, fds, spare, iters),
+        _ => Err(io::Error::other(format!("unknown back-end {name}"))),
+    }
+}
+
+struct Options {
+    quick: bool,
+    rounds: usize,
+    out: PathBuf,
+    instr: Option<(Scenario, String, usize)>,
+}
+
+fn parse_args() -> io::Result<Options> {
+    let mut opts = Options {
+        quick: false,
+        rounds: 0,
+        out: PathBuf::from("target/eventctx-bench"),
+        instr: None,
+    };
+    let (mut instr, mut backend, mut iters) = (None, None, 10_000);
+    let mut args = std::env::args().skip(1);
+    let bad = |m: String| io::Error::new(io::ErrorKind::InvalidInput, m);
+    while let Some(arg) = args.next() {
+        let mut value = || {
+            args.next()
+                .ok_or_else(|| bad(format!("{arg} needs a value")))
+        };
+        match arg.as_str() {
+            "--quick" => opts.quick = true,
+            "--rounds" => opts.rounds = value()?.parse().map_err(|_| bad("bad --rounds".into()))?,
+            "--out" => opts.out = PathBuf::from(value()?),
+            "--instr" => instr = Some(value()?),
+            "--backend" => backend = Some(value()?),
+            "--iters" => iters = value()?.parse().map_err(|_| bad("bad --iters".into()))?,
+            "-h" | "--help" => {
+                println!(
+                    "usage: eventctx-bench [--quick] [--rounds N] [--out DIR]\n       \
+                     eventctx-bench --instr ping|idle|churn|burst --backend NAME [--iters N]\n\
+                     back-ends: {}",
+                    BACKENDS.join(" ")
+                );
+                std::process::exit(0);
+            }
+            _ => return Err(bad(format!("unknown argument {arg}"))),
+        }
+    }
+    if let Some(name) = instr {
+        let s = match name.as_str() {
+            "ping" => Scenario::Ping,
+            "idle" => Scenario::Idle,
+            "churn" => Scenario::Churn,
+            "burst" => Scenario::Burst,
+            _ => return Err(bad(format!("--instr: unknown scenario {name}"))),
+        };
+        let backend = backend.ok_or_else(|| bad("--instr needs --backend".into()))?;
+        opts.instr = Some((s, backend, iters));
+    }
+    if opts.rounds == 0 {
+        opts.rounds = if opts.quick { 3 } else { 7 };
+    }
+    Ok(opts)
+}
+
+fn main() {
+    if let Err(e) = parse_args().and_then(run) {
+        eprintln!("eventctx-bench: {e}");
+        std::process::exit(1);
+    }
+}
+
+/// Medians over rounds: (scenario, back-end) -> samples.
+type Results = BTreeMap<(String, &'static str), Vec<Sample>>;
+
+fn run(opts: Options) -> io::Result<()> {
+    let limit = fds::raise_fd_limit()?;
+    let spare = fds::eventfds(1)?.remove(0);
+
+    if let Some((scenario, backend, iters)) = opts.instr {
+        // One back-end, one scenario, a fixed number of iterations: for callgrind and strace.
+        let fds = fds::eventfds(registered(scenario))?;
+        if scenario == Scenario::Burst {
+            fds.iter().for_each(fds::signal);
+        }
+        let s = sample(&backend, scenario, &fds, &spare, iters)?;
+        eprintln!("{backend} {}: {s:?}", scenario.name());
+        return Ok(());
+    }
+
+    let started = Instant::now();
+    let scale_iters = if opts.quick { 5_000 } else { 40_000 };
+    let iters = |s: Scenario| -> usize {
+        let full = match s {
+            Scenario::Burst => 2_000,
+            Scenario::Scale(_) => scale_iters,
+            _ => 60_000,
+        };
+        if opts.quick { full / 8 } else { full }
+    };
+
+    // Scale levels: up to 100,000, or as far as the descriptor limit allows, keeping room for
+    // the burst scenario's 1,024, the pollers, the echo run's sockets and the process's own.
+    let room = (limit as usize).saturating_sub(1024 + 600);
+    let mut levels: Vec<usize> = [10, 100, 1_000, 10_000, 100_000]
+        .into_iter()
+        .filter(|&n| n <= room)
+        .collect();
+    let scale_note = if room < 100_000 {
+        levels.push(room / 1000 * 1000);
+        format!(
+            "scale: 100,000 descriptors not reached: RLIMIT_NOFILE hard limit is {limit}; the largest level is {}",
+            levels.last().unwrap()
+        )
+    } else {
+        "scale: reached 100,000 registered descriptors".into()
+    };
+    println!("{scale_note}");
+
+    let mut scenarios = vec![
+        Scenario::Ping,
+        Scenario::Idle,
+        Scenario::Burst,
+        Scenario::Churn,
+    ];
+    scenarios.extend(levels.iter().map(|&n| Scenario::Scale(n)));
+
+    let mut results = Results::new();
+    // The largest set of descriptors, made once: each scenario watches a prefix of it.
+    let all = fds::eventfds(levels.iter().copied().max().unwrap_or(10).max(10_000))?;
+    let burst = fds::eventfds(1024)?;
+    burst.iter().for_each(fds::signal); // left ready for good
+    for &s in &scenarios {
+        let fds = if s == Scenario::Burst {
+            &burst[..]
+        } else {
+            &all[..registered(s)]
+        };
+        for round in 0..opts.rounds {
+            for name in BACKENDS {
+                if let Some(sample) = sample(name, s, fds, &spare, iters(s))? {
+                    results.entry((s.name(), name)).or_default().push(sample);
+                }
+            }
+            if round == 0 {
+                eprint!("{} ", s.name());
+            }
+        }
+    }
+    eprintln!();
+
+    // echo: requests per second, eventctx's server against mio's, interleaved.
+    let echo_secs = if opts.quick { 0.5 } else { 1.5 };
+    let clients = 16;
+    let mut echo: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
+    for _ in 0..opts.rounds.min(5) {
+        let d = Duration::from_secs_f64(echo_secs);
+        echo.entry("eventctx")
+            .or_default()
+            .push(echo::eventctx(clients, d)?);
+        echo.entry("mio").or_default().push(echo::mio(clients, d)?);
+    }
+
+    std::fs::create_dir_all(&opts.out)?;
+    let table = report(&results, &scenarios, &echo, clients)?;
+    print!("{table}");
+    write_csv(&opts, &results, &echo)?;
+    let series: Vec<(&str, Vec<(usize, f64)>)> = BACKENDS
+        .iter()
+        .map(|&b| {
+            let points = levels
+                .iter()
+                .filter_map(|&n| {
+                    Some((
+                        n,
+                        median(results.get(&(Scenario::Scale(n).name(), b))?, |s| {
+                            s.ns_per_op
+                        }),
+                    ))
+                })
+                .collect();
+            (b, points)
+        })
+        .collect();
+    let svg = opts.out.join("scale.svg");
+    plot::scale_svg(&svg, &series)?;
+    std::fs::write(opts.out.join("table.txt"), &table)?;
+    println!(
+        "\n{scale_note}\nwrote {}, {}, {} in {:.0} s",
+        opts.out.join("results.csv").display(),
+        opts.out.join("summary.csv").display(),
+        svg.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn registered(s: Scenario) -> usize {
+    match s {
+        Scenario::Ping | Scenario::Churn => 1,
+        Scenario::Idle => 10_000,
+        Scenario::Burst => 1024,
+        Scenario::Scale(n) => n,
+    }
+}
+
+fn median<T>(samples: &[T], f: impl Fn(&T) -> f64) -> f64 {
+    let mut v: Vec<f64> = samples.iter().map(f).collect();
+    v.sort_by(f64::total_cmp);
+    let mid = v.len() / 2;
+    if v.len() % 2 == 1 {
+        v[mid]
+    } else {
+        (v[mid - 1] + v[mid]) / 2.0
+    }
+}
+
+fn report(
+    results: &Results,
+    scenarios: &[Scenario],
+    echo: &BTreeMap<&str, Vec<f64>>,
+    clients: usize,
+) -> io::Result<String> {
+    let mut out = String::new();
+    let w = |out: &mut String, s: String| out.push_str(&s);
+    w(&mut out, format!("\n{:<14} {:<14}", "scenario", "unit"));
+    for b in BACKENDS {
+        w(&mut out, format!(" {b:>18}"));
+    }
+    w(&mut out, "\n".into());
+    for s in scenarios {
+        w(&mut out, format!("{:<14} {:<14}", s.name(), s.unit()));
+        let raw = results
+            .get(&(s.name(), RawEpoll::NAME))
+            .map(|v| median(v, |x| x.ns_per_op));
+        for b in BACKENDS {
+            match (results.get(&(s.name(), b)), raw) {
+                (Some(v), Some(raw)) => {
+                    let m = median(v, |x| x.ns_per_op);
+                    w(&mut out, format!(" {:>10.1} ({:>4.2}x)", m, m / raw));
+                }
+                _ => w(&mut out, format!(" {:>18}", "n/a")),
+            }
+        }
+        w(&mut out, "\n".into());
+    }
+    w(
+        &mut out,
+        format!("{:<14} {:<14}", "allocations", "per op (ping)"),
+    );
+    for b in BACKENDS {
+        let a = results
+            .get(&(Scenario::Ping.name(), b))
+            .map(|v| median(v, |x| x.allocs_per_op));
+        w(
+            &mut out,
+            format!(" {:>18}", a.map_or("n/a".into(), |a| format!("{a:.2}"))),
+        );
+    }
+    let e = median(&echo["eventctx"], |x| *x);
+    let m = median(&echo["mio"], |x| *x);
+    let _ = write!(
+        out,
+        "\n\necho ({clients} clients, {}-byte round trips, median of {} rounds):\n  \
+         eventctx server {e:.0} req/s, mio server {m:.0} req/s, eventctx/mio = {:.3}\n",
+        echo::MESSAGE,
+        echo["eventctx"].len(),
+        e / m
+    );
+    w(
+        &mut out,
+        "\nburst: mio is edge-triggered, so a descriptor left ready is reported once: n/a.\n"
+            .into(),
+    );
+    Ok(out)
+}
+
+fn write_csv(opts: &Options, results: &Results, echo: &BTreeMap<&str, Vec<f64>>) -> io::Result<()> {
+    let mut all = String::from("scenario,backend,round,ns_per_op,allocs_per_op\n");
+    let mut summary = String::from("scenario,backend,median_ns_per_op,ratio_to_raw_epoll\n");
+    for ((s, b), samples) in results {
+        for (i, x) in samples.iter().enumerate() {
+            let _ = writeln!(all, "{s},{b},{i},{:.2},{:.3}", x.ns_per_op, x.allocs_per_op);
+        }
+        let raw = median(&results[&(s.clone(), RawEpoll::NAME)], |x| x.ns_per_op);
+        let m = median(samples, |x| x.ns_per_op);
+        let _ = writeln!(summary, "{s},{b},{m:.2},{:.4}", m / raw);
+    }
+    for (b, v) in echo {
+        for (i, rps) in v.iter().enumerate() {
+            let _ = writeln!(all, "echo,{b},{i},{:.2},", 1e9 / rps);
+        }
+        let _ = writeln!(summary, "echo_req_per_s,{b},{:.0},", median(v, |x| *x));
+    }
+    std::fs::write(opts.out.join("results.csv"), all)?;
+    std::fs::write(opts.out.join("summary.csv"), summary)?;
+    Ok(())
+}
