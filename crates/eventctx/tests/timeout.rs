@@ -5,7 +5,7 @@ use std::io;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use eventctx::{Event, EventContext, EventWaitResult, Timer};
+use eventctx::{Event, EventContext, EventWaitResult};
 
 fn idle_context() -> io::Result<(EventContext<u32>, Event)> {
     let event = Event::new()?;
