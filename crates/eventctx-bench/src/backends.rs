@@ -208,7 +208,7 @@ impl Backend for Eventctx {
 
 /// eventctx's batch API: `wait_into` a reusable buffer of any capacity.
 pub struct EventctxBatch {
-    ctx: eventctx::EventContext<usize>,
+    seed: Eventctx,
     events: eventctx::Events<usize>,
 }
 
@@ -216,23 +216,24 @@ impl Backend for EventctxBatch {
     const NAME: &'static str = "eventctx-batch";
 
     fn new(capacity: usize) -> io::Result<Self> {
+        let seed = Eventctx::new(capacity)?;
         Ok(EventctxBatch {
-            ctx: eventctx::EventContext::new()?,
+            seed,
             events: eventctx::Events::with_capacity(capacity),
         })
     }
 
     fn add(&mut self, fd: BorrowedFd<'_>, token: usize) -> io::Result<()> {
-        self.ctx.add(&fd, token)
+        self.seed.add(fd, token)
     }
 
     fn delete(&mut self, fd: BorrowedFd<'_>) -> io::Result<()> {
-        self.ctx.delete(&fd)
+        self.seed.delete(fd)
     }
 
     #[inline]
     fn wait(&mut self, timeout: Duration) -> io::Result<(usize, usize)> {
-        let n = self.ctx.wait_into(&mut self.events, Some(timeout))?;
+        let n = self.seed.ctx.wait_into(&mut self.events, Some(timeout))?;
         Ok((n, self.events.iter().map(|e| e.token).sum()))
     }
 }

@@ -129,13 +129,16 @@ impl MioServer {
                         let Some(conn) = conns[id].as_mut() else {
                             continue;
                         };
-                        let mut open = flush(conn)?;
+                        let mut open = eventctx_server::flush(&mut conn.stream, &mut conn.pending)?;
                         while open && event.is_readable() {
                             match conn.stream.read(&mut buf) {
                                 Ok(0) => open = false,
                                 Ok(n) => {
                                     conn.pending.extend_from_slice(&buf[..n]);
-                                    open = flush(conn)?;
+                                    open = eventctx_server::flush(
+                                        &mut conn.stream,
+                                        &mut conn.pending,
+                                    )?;
                                 }
                                 Err(e) if e.kind() == ErrorKind::WouldBlock => break,
                                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
@@ -152,19 +155,4 @@ impl MioServer {
             }
         }
     }
-}
-
-fn flush(conn: &mut MioConnection) -> io::Result<bool> {
-    while !conn.pending.is_empty() {
-        match conn.stream.write(&conn.pending) {
-            Ok(0) => return Ok(false),
-            Ok(n) => {
-                conn.pending.drain(..n);
-            }
-            Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(true),
-            Err(e) if e.kind() == ErrorKind::Interrupted => {}
-            Err(_) => return Ok(false),
-        }
-    }
-    Ok(true)
 }

@@ -3,17 +3,12 @@
 //! `is_hungup` is reported (after reading what is left), stops the spin.
 
 use std::io::{self, Read, Write};
-use std::net::{TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
 use eventctx::{EventToken, WaitContext};
 
-fn tcp_pair() -> io::Result<(TcpStream, TcpStream)> {
-    let listener = TcpListener::bind("127.0.0.1:0")?;
-    let client = TcpStream::connect(listener.local_addr()?)?;
-    let (server, _) = listener.accept()?;
-    Ok((client, server))
-}
+mod support;
+use support::tcp_pair;
 
 #[test]
 fn a_hung_up_descriptor_left_registered_spins_until_deleted() -> io::Result<()> {

@@ -1,43 +1,17 @@
 //! Every `EventContext` method and the readiness semantics, on real descriptors.
 
 use std::collections::HashSet;
-use std::fs::File;
 use std::io::{self, Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
+use std::net::Shutdown;
 use std::os::unix::net::UnixStream;
 use std::time::Duration;
 
 use eventctx::{Event, EventContext, EventToken, EventType, Timer, TriggeredEvent, WaitContext};
 
+mod support;
+use support::{pipe, tcp_pair};
+
 const NOW: Duration = Duration::ZERO;
-
-fn pipe() -> io::Result<(File, File)> {
-    let (r, w) = rustix_pipe()?;
-    Ok((File::from(r), File::from(w)))
-}
-
-fn rustix_pipe() -> io::Result<(std::os::fd::OwnedFd, std::os::fd::OwnedFd)> {
-    let mut fds = [0; 2];
-    // SAFETY: `fds` has room for the two descriptors pipe2 writes.
-    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    use std::os::fd::FromRawFd;
-    // SAFETY: pipe2 succeeded, so both are new descriptors that nothing else owns.
-    Ok(unsafe {
-        (
-            std::os::fd::OwnedFd::from_raw_fd(fds[0]),
-            std::os::fd::OwnedFd::from_raw_fd(fds[1]),
-        )
-    })
-}
-
-fn tcp_pair() -> io::Result<(TcpStream, TcpStream)> {
-    let listener = TcpListener::bind("127.0.0.1:0")?;
-    let client = TcpStream::connect(listener.local_addr()?)?;
-    let (server, _) = listener.accept()?;
-    Ok((client, server))
-}
 
 fn only<T: EventToken + Copy>(events: &[TriggeredEvent<T>]) -> TriggeredEvent<T> {
     assert_eq!(events.len(), 1, "expected exactly one event");

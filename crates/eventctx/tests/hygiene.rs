@@ -7,19 +7,11 @@ use std::time::Duration;
 
 use eventctx::{Event, EventContext, Timer, WaitContext};
 
+mod support;
+use support::{resident_bytes, under_valgrind};
+
 fn open_descriptors() -> io::Result<usize> {
     Ok(std::fs::read_dir("/proc/self/fd")?.count())
-}
-
-fn resident_bytes() -> usize {
-    let statm = std::fs::read_to_string("/proc/self/statm").expect("statm");
-    let pages: usize = statm
-        .split_whitespace()
-        .nth(1)
-        .and_then(|p| p.parse().ok())
-        .expect("rss");
-    // SAFETY: sysconf has no preconditions.
-    pages * unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as usize
 }
 
 fn is_cloexec(fd: impl AsFd) -> bool {
@@ -105,7 +97,7 @@ fn descriptors_are_closed_on_drop_and_close_on_exec() -> io::Result<()> {
     assert_eq!(fds_before, fds_after, "descriptors leaked");
     // Under valgrind, memcheck holds freed blocks back for a while (its quarantine), so the
     // resident size there says nothing about this code; memcheck's own leak check stands in.
-    if std::env::var_os("EVENTCTX_UNDER_VALGRIND").is_some() {
+    if under_valgrind() {
         return Ok(());
     }
     assert!(

@@ -9,36 +9,14 @@ use std::time::{Duration, Instant};
 
 use eventctx::{Event, EventContext, Events};
 
+mod support;
+use support::{raise_fd_limit, resident_bytes};
+
 const WANTED: usize = 100_000;
-
-fn raise_limit() -> u64 {
-    let mut lim = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit/setrlimit read and write one rlimit.
-    unsafe {
-        assert_eq!(libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim), 0);
-        lim.rlim_cur = lim.rlim_max;
-        assert_eq!(libc::setrlimit(libc::RLIMIT_NOFILE, &lim), 0);
-    }
-    lim.rlim_cur
-}
-
-fn resident_bytes() -> usize {
-    let statm = std::fs::read_to_string("/proc/self/statm").expect("statm");
-    let pages: usize = statm
-        .split_whitespace()
-        .nth(1)
-        .and_then(|p| p.parse().ok())
-        .expect("rss");
-    // SAFETY: sysconf has no preconditions.
-    pages * unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as usize
-}
 
 #[test]
 fn every_descriptor_reported_once_per_drain_none_starved() -> io::Result<()> {
-    let limit = raise_limit();
+    let limit = raise_fd_limit();
     // Keep a few dozen for the context, the test harness and stdio.
     let target = WANTED.min(limit as usize - 64);
     let mut events = Vec::with_capacity(target);
@@ -71,8 +49,6 @@ fn every_descriptor_reported_once_per_drain_none_starved() -> io::Result<()> {
     for e in &events {
         e.signal()?;
     }
-    let deadline = Instant::now() + Duration::from_secs(60);
-
     // 1. Left unconsumed, the 16-event wait still reaches every one: the kernel rotates its
     //    ready list, so n/16 waits see n distinct descriptors.
     let mut seen = HashSet::with_capacity(n);
@@ -89,45 +65,56 @@ fn every_descriptor_reported_once_per_drain_none_starved() -> io::Result<()> {
         n.div_ceil(16)
     );
 
-    // 2. Drained through the batch API: each reported exactly once, then never again.
-    let mut reported = vec![false; n];
-    let mut count = 0;
-    while count < n {
-        assert!(Instant::now() < deadline, "drain stalled at {count} of {n}");
+    // 2. Drained through the batch API, then (signaled again) through the 16-event wait:
+    //    each reported exactly once, then never again.
+    drain(&ctx, &events, "wait_into", |ctx| {
         ctx.wait_into(&mut buf, Some(Duration::from_secs(5)))?;
-        for e in &buf {
-            assert!(
-                !reported[e.token],
-                "token {} reported twice in one drain",
-                e.token
-            );
-            reported[e.token] = true;
-            events[e.token].reset()?;
-            count += 1;
-        }
-    }
-    assert_eq!(ctx.wait_into(&mut buf, Some(Duration::ZERO))?, 0);
-
-    // 3. The same through the seed's 16-event wait.
+        Ok(buf.iter().map(|e| e.token).collect())
+    })?;
     for e in &events {
         e.signal()?;
     }
-    reported.iter_mut().for_each(|r| *r = false);
+    drain(&ctx, &events, "wait_timeout", |ctx| {
+        Ok(ctx
+            .wait_timeout(Duration::from_secs(5))?
+            .iter()
+            .map(|e| e.token)
+            .collect())
+    })?;
+    println!("scale: {n} reported exactly once per drain, twice over; none starved");
+    Ok(())
+}
+
+/// Waits with `wait` until every one of `events` has been reported, resetting each as it comes;
+/// fails if one is reported twice, or if the drain stalls.
+fn drain(
+    ctx: &EventContext<usize>,
+    events: &[Event],
+    what: &str,
+    mut wait: impl FnMut(&EventContext<usize>) -> io::Result<Vec<usize>>,
+) -> io::Result<()> {
+    let n = events.len();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut reported = vec![false; n];
     let mut count = 0;
     while count < n {
-        assert!(Instant::now() < deadline, "drain stalled at {count} of {n}");
-        for e in ctx.wait_timeout(Duration::from_secs(5))? {
+        assert!(
+            Instant::now() < deadline,
+            "{what}: drain stalled at {count} of {n}"
+        );
+        for token in wait(ctx)? {
             assert!(
-                !reported[e.token],
-                "token {} reported twice in one drain",
-                e.token
+                !reported[token],
+                "{what}: token {token} reported twice in one drain"
             );
-            reported[e.token] = true;
-            events[e.token].reset()?;
+            reported[token] = true;
+            events[token].reset()?;
             count += 1;
         }
     }
-    assert!(ctx.wait_timeout(Duration::ZERO)?.is_empty());
-    println!("scale: {n} reported exactly once per drain, twice over; none starved");
+    assert!(
+        ctx.wait_timeout(Duration::ZERO)?.is_empty(),
+        "{what}: reported after the drain"
+    );
     Ok(())
 }

@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 
 use eventctx::{Event, EventContext, EventWaitResult, Events, Timer};
 
+mod support;
+
 thread_local! {
     static HITS: Cell<u64> = const { Cell::new(0) };
 }
@@ -26,7 +28,7 @@ fn hits() -> u64 {
 /// How far past its timeout a wait may end. Generous under valgrind, which runs everything
 /// tens of times slower.
 fn overrun_allowed() -> Duration {
-    if std::env::var_os("EVENTCTX_UNDER_VALGRIND").is_some() {
+    if support::under_valgrind() {
         Duration::from_millis(500)
     } else {
         Duration::from_millis(10)

@@ -12,6 +12,8 @@ use std::time::{Duration, Instant};
 
 use eventctx::{Event, EventContext, EventType, EventWaitResult};
 
+mod support;
+
 const HOT: u64 = 64;
 const MUTATORS: u64 = 4;
 const PER_MUTATOR: u64 = 64;
@@ -129,7 +131,7 @@ fn concurrent_add_modify_delete_wait_and_signal_lose_nothing() -> io::Result<()>
     );
     assert_eq!(received, sent, "signals lost or counted twice");
     // Valgrind runs one thread at a time, tens of times slower: less load, same accounting.
-    let least = if std::env::var_os("EVENTCTX_UNDER_VALGRIND").is_some() {
+    let least = if support::under_valgrind() {
         100
     } else {
         10_000
