@@ -121,8 +121,8 @@ impl<T: EventToken> Events<T> {
     /// }
     /// # Ok::<(), std::io::Error>(())
     /// ```
-    pub fn iter(&self) -> Iter<'_, T> {
-        Iter {
+    pub fn iter(&self) -> EventsIter<'_, T> {
+        EventsIter {
             ready: self.ready.iter(),
             tokens: PhantomData,
         }
@@ -131,9 +131,9 @@ impl<T: EventToken> Events<T> {
 
 impl<'a, T: EventToken> IntoIterator for &'a Events<T> {
     type Item = TriggeredEvent<T>;
-    type IntoIter = Iter<'a, T>;
+    type IntoIter = EventsIter<'a, T>;
 
-    fn into_iter(self) -> Iter<'a, T> {
+    fn into_iter(self) -> EventsIter<'a, T> {
         self.iter()
     }
 }
@@ -145,12 +145,12 @@ impl<T: EventToken + fmt::Debug> fmt::Debug for Events<T> {
 }
 
 /// The events in an [`Events`] buffer, as [`TriggeredEvent`]s.
-pub struct Iter<'a, T> {
+pub struct EventsIter<'a, T> {
     ready: std::slice::Iter<'a, sys::ReadyEvent>,
     tokens: PhantomData<fn() -> T>,
 }
 
-impl<T: EventToken> Iterator for Iter<'_, T> {
+impl<T: EventToken> Iterator for EventsIter<'_, T> {
     type Item = TriggeredEvent<T>;
 
     #[inline]
@@ -163,12 +163,12 @@ impl<T: EventToken> Iterator for Iter<'_, T> {
     }
 }
 
-impl<T: EventToken> ExactSizeIterator for Iter<'_, T> {}
-impl<T: EventToken> FusedIterator for Iter<'_, T> {}
+impl<T: EventToken> ExactSizeIterator for EventsIter<'_, T> {}
+impl<T: EventToken> FusedIterator for EventsIter<'_, T> {}
 
-impl<T> fmt::Debug for Iter<'_, T> {
+impl<T> fmt::Debug for EventsIter<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Iter")
+        f.debug_struct("EventsIter")
             .field("left", &self.ready.len())
             .finish()
     }

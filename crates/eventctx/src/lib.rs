@@ -74,7 +74,7 @@ mod wait_context;
 pub use descriptor::{AsRawDescriptor, RawDescriptor};
 pub use event::{Event, EventWaitResult};
 pub use event_context::{EVENT_CONTEXT_MAX_EVENTS, EventContext};
-pub use events::{Events, Iter};
+pub use events::{Events, EventsIter};
 pub use smallvec::SmallVec;
 pub use timer::Timer;
 pub use token::EventToken;
