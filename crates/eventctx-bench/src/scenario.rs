@@ -3,11 +3,10 @@
 use std::hint::black_box;
 use std::io;
 use std::os::fd::{AsFd, OwnedFd};
-use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use crate::ALLOCATIONS;
 use crate::backends::Backend;
+use crate::counting_alloc::allocations;
 use crate::fds::{drain, signal};
 
 /// The finite timeout every wait passes, as a real loop would (raw epoll passes 1000 ms).
@@ -94,14 +93,14 @@ pub fn run<B: Backend>(
     for i in 0..iters / 10 + 1 {
         body(&mut b, i)?;
     }
-    let allocs = ALLOCATIONS.load(Ordering::Relaxed);
+    let allocs = allocations();
     let start = Instant::now();
     let mut ops = 0;
     for i in 0..iters {
         ops += body(&mut b, i)?;
     }
     let elapsed = start.elapsed();
-    let allocs = ALLOCATIONS.load(Ordering::Relaxed) - allocs;
+    let allocs = allocations() - allocs;
     let ops = black_box(ops).max(1) as f64;
     Ok(Sample {
         ns_per_op: elapsed.as_nanos() as f64 / ops,

@@ -2,44 +2,21 @@
 //! `delete`, `Event::signal`/`reset`. A counting global allocator checks it. One test in this
 //! file, so no other test allocates while it counts.
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::io;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use eventctx::{Event, EventContext, EventToken, EventType, Events, Timer};
 
-struct Counting;
-
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: forwards every call to the system allocator unchanged; only counts.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: the caller's guarantees for `alloc` are passed on as they are.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: `ptr` came from `System.alloc` above with this layout.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: as for `alloc` and `dealloc`.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
+mod support;
+use support::counting_alloc::{Counting, allocations};
+
 fn allocations_in(f: impl FnOnce() -> io::Result<()>) -> io::Result<usize> {
-    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    let before = allocations();
     f()?;
-    Ok(ALLOCATIONS.load(Ordering::Relaxed) - before)
+    Ok(allocations() - before)
 }
 
 #[derive(EventToken, Clone, Copy, Debug, PartialEq)]

@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests (each test file that needs them has `mod support;`).
 #![allow(dead_code)] // each test file uses a different subset
 
+pub mod counting_alloc;
+
 use std::io;
 use std::net::{TcpListener, TcpStream};
 use std::os::fd::{FromRawFd, OwnedFd};
