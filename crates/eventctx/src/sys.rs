@@ -48,9 +48,7 @@ use std::os::fd::{BorrowedFd, RawFd};
 #[allow(unsafe_code)]
 fn borrow_raw(fd: RawFd) -> io::Result<BorrowedFd<'static>> {
     if fd < 0 {
-        return Err(io::Error::from_raw_os_error(
-            rustix::io::Errno::BADF.raw_os_error(),
-        ));
+        return Err(rustix::io::Errno::BADF.into());
     }
     // SAFETY: `fd` is not -1 (checked above), which is all `borrow_raw` needs to build a valid
     // value. The borrow is passed to a single system call and dropped right after it (the

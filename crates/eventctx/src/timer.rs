@@ -1,6 +1,5 @@
 //! `Timer`: a timer that is a descriptor, on timerfd.
 
-use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::time::Duration;
 
@@ -109,9 +108,7 @@ impl Timer {
     #[doc(alias = "timerfd_settime")]
     pub fn reset_repeating(&mut self, interval: Duration) -> Result<()> {
         if interval.is_zero() {
-            return Err(io::Error::from_raw_os_error(
-                rustix::io::Errno::INVAL.raw_os_error(),
-            ));
+            return Err(rustix::io::Errno::INVAL.into());
         }
         sys::timerfd::set(self.fd.as_fd(), interval, interval)
     }
@@ -141,9 +138,7 @@ impl Timer {
                 return Ok(());
             }
             if !sys::timerfd::is_armed(self.fd.as_fd())? {
-                return Err(io::Error::from_raw_os_error(
-                    rustix::io::Errno::INVAL.raw_os_error(),
-                ));
+                return Err(rustix::io::Errno::INVAL.into());
             }
             sys::wait_readable(self.fd.as_fd(), &mut forever)?;
         }
