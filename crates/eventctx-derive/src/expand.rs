@@ -15,6 +15,10 @@ pub(crate) fn derive(input: DeriveInput) -> Result<TokenStream> {
 
 fn expand(token: &TokenEnum) -> TokenStream {
     let name = &token.ident;
+    let krate = &token.krate;
+    if token.variants.is_empty() {
+        return expand_empty(name, krate);
+    }
     let shift = token.index_bits();
     let mask: u64 = (1u64 << shift) - 1;
     let value = quote!(__eventctx_value);
@@ -25,7 +29,7 @@ fn expand(token: &TokenEnum) -> TokenStream {
         let path = format!("{name}::{ident}");
         let encode = |ty: &syn::Type| {
             quote_spanned! {ty.span()=>
-                ::eventctx::__private::encode::<#ty>(*#value, #shift, #path) | #index
+                #krate::__private::encode::<#ty>(*#value, #shift, #path) | #index
             }
         };
         match &variant.shape {
@@ -46,7 +50,7 @@ fn expand(token: &TokenEnum) -> TokenStream {
     let build = |variant: &crate::parse::Variant| {
         let ident = &variant.ident;
         let decode = |ty: &syn::Type| {
-            quote_spanned! {ty.span()=> ::eventctx::__private::decode::<#ty>(data, #shift) }
+            quote_spanned! {ty.span()=> #krate::__private::decode::<#ty>(data, #shift) }
         };
         match &variant.shape {
             Shape::Unit => quote!(Self::#ident),
@@ -67,7 +71,7 @@ fn expand(token: &TokenEnum) -> TokenStream {
     let (last, rest) = token
         .variants
         .split_last()
-        .expect("checked: at least one variant");
+        .expect("an enum with no variants goes to `expand_empty`");
     let decode_arms = rest.iter().enumerate().map(|(index, variant)| {
         let index = index as u64;
         let build = build(variant);
@@ -87,7 +91,7 @@ fn expand(token: &TokenEnum) -> TokenStream {
 
     quote! {
         #[automatically_derived]
-        impl ::eventctx::EventToken for #name {
+        impl #krate::EventToken for #name {
             #[inline]
             fn as_raw_token(&self) -> u64 {
                 match self {
@@ -98,6 +102,25 @@ fn expand(token: &TokenEnum) -> TokenStream {
             #[inline]
             fn from_raw_token(data: u64) -> Self {
                 #from_raw
+            }
+        }
+    }
+}
+
+/// An enum with no variants has no value, so `as_raw_token` can never be called, and no number
+/// can become one: `from_raw_token` panics, naming the type.
+fn expand_empty(name: &syn::Ident, krate: &syn::Path) -> TokenStream {
+    let message =
+        format!("EventToken: `{name}` has no variants, so no token can be made from {{}}");
+    quote! {
+        #[automatically_derived]
+        impl #krate::EventToken for #name {
+            fn as_raw_token(&self) -> u64 {
+                match *self {}
+            }
+
+            fn from_raw_token(data: u64) -> Self {
+                ::core::panic!(#message, data)
             }
         }
     }

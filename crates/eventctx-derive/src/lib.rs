@@ -15,7 +15,11 @@ mod tests;
 
 /// Implements `eventctx::EventToken` for an enum whose variants are unit or hold one field
 /// of a primitive integer type, `bool` or `char`.
-#[proc_macro_derive(EventToken)]
+///
+/// The generated code names the `eventctx` crate by the name the caller's `Cargo.toml` gives it
+/// (`base = { package = "eventctx", .. }` makes it `::base`). `#[eventctx(crate = "path")]` on
+/// the enum names it by hand, for a re-export from another crate.
+#[proc_macro_derive(EventToken, attributes(eventctx))]
 pub fn derive_event_token(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
     expand::derive(input)

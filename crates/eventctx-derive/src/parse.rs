@@ -1,12 +1,16 @@
 //! From the derive's input to a checked model of the token enum, or a spanned error.
 
+use proc_macro_crate::{FoundCrate, crate_name};
+use proc_macro2::Span;
 use syn::spanned::Spanned;
-use syn::{Data, DeriveInput, Error, Fields, Ident, Result, Type};
+use syn::{Attribute, Data, DeriveInput, Error, Fields, Ident, LitStr, Path, Result, Type};
 
 /// An enum that `#[derive(EventToken)]` can implement the trait for.
 pub(crate) struct TokenEnum {
     pub(crate) ident: Ident,
     pub(crate) variants: Vec<Variant>,
+    /// How the generated code names the `eventctx` crate.
+    pub(crate) krate: Path,
 }
 
 pub(crate) struct Variant {
@@ -61,12 +65,10 @@ pub(crate) fn parse(input: DeriveInput) -> Result<TokenEnum> {
              primitive integer, `bool` or `char`, so there is nothing for a parameter to stand for",
         ));
     }
-    if data.variants.is_empty() {
-        return Err(Error::new_spanned(
-            &input.ident,
-            "`EventToken` cannot be derived for an enum with no variants: no token could be made",
-        ));
-    }
+    let krate = match crate_override(&input.attrs)? {
+        Some(path) => path,
+        None => crate_path(),
+    };
 
     let mut errors: Option<Error> = None;
     let mut variants = Vec::with_capacity(data.variants.len());
@@ -109,6 +111,39 @@ pub(crate) fn parse(input: DeriveInput) -> Result<TokenEnum> {
         None => Ok(TokenEnum {
             ident: input.ident,
             variants,
+            krate,
         }),
     }
+}
+
+/// The path given by `#[eventctx(crate = "path")]`, if the enum has one.
+fn crate_override(attrs: &[Attribute]) -> Result<Option<Path>> {
+    let mut krate = None;
+    for attr in attrs.iter().filter(|a| a.path().is_ident("eventctx")) {
+        attr.parse_nested_meta(|meta| {
+            if !meta.path.is_ident("crate") {
+                return Err(meta.error("unknown `eventctx` attribute: expected `crate = \"path\"`"));
+            }
+            if krate.is_some() {
+                return Err(meta.error("`crate` is given twice"));
+            }
+            let path: LitStr = meta.value()?.parse()?;
+            krate = Some(path.parse::<Path>()?);
+            Ok(())
+        })?;
+    }
+    Ok(krate)
+}
+
+/// `::eventctx`, or the name the caller's manifest gives the `eventctx` package when it renames
+/// it. Inside `eventctx` itself (and its tests, examples and doctests) the name is `eventctx`
+/// too: the library declares `extern crate self as eventctx;`. When no manifest can be read
+/// (a build without Cargo), `::eventctx` is the best guess.
+fn crate_path() -> Path {
+    let name = match crate_name("eventctx") {
+        Ok(FoundCrate::Name(name)) => name,
+        Ok(FoundCrate::Itself) | Err(_) => "eventctx".to_owned(),
+    };
+    let ident = Ident::new(&name, Span::call_site());
+    syn::parse_quote!(::#ident)
 }

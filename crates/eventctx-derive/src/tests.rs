@@ -84,7 +84,7 @@ fn generic_enums_are_refused() {
 }
 
 #[test]
-fn structs_unions_and_empty_enums_are_refused() {
+fn structs_and_unions_are_refused() {
     assert!(
         error_of(parse_quote!(
             struct S(u32);
@@ -92,12 +92,54 @@ fn structs_unions_and_empty_enums_are_refused() {
         .contains("not a struct")
     );
     assert!(error_of(parse_quote!(union U { a: u32 })).contains("not a union"));
+}
+
+#[test]
+fn an_empty_enum_matches_nothing_and_panics_on_a_number() {
+    let code = derive(parse_quote!(
+        enum Never {}
+    ))
+    .unwrap()
+    .to_string();
+    assert!(code.contains("match * self { }"), "{code}");
+    assert!(code.contains("panic !"), "{code}");
+    assert!(code.contains("`Never` has no variants"), "{code}");
+}
+
+#[test]
+fn the_crate_attribute_overrides_the_path() {
+    let input: DeriveInput = parse_quote! {
+        #[eventctx(crate = "my_base::reexported")]
+        enum Token { A, B(u8) }
+    };
+    let code = derive(input).unwrap().to_string();
     assert!(
-        error_of(parse_quote!(
-            enum E {}
-        ))
-        .contains("no variants")
+        code.contains("impl my_base :: reexported :: EventToken for Token"),
+        "{code}"
     );
+    assert!(!code.contains(":: eventctx ::"), "{code}");
+}
+
+#[test]
+fn unknown_or_repeated_attributes_are_errors() {
+    let unknown = error_of(parse_quote! {
+        #[eventctx(krate = "x")]
+        enum T { A }
+    });
+    assert!(
+        unknown.contains("unknown `eventctx` attribute"),
+        "{unknown}"
+    );
+    let twice = error_of(parse_quote! {
+        #[eventctx(crate = "x", crate = "y")]
+        enum T { A }
+    });
+    assert!(twice.contains("given twice"), "{twice}");
+    let not_a_path = error_of(parse_quote! {
+        #[eventctx(crate = "not a path")]
+        enum T { A }
+    });
+    assert!(!not_a_path.is_empty());
 }
 
 #[test]

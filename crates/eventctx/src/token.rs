@@ -15,9 +15,30 @@
 /// Every value round-trips, negative numbers included, as long as it fits in the bits beside
 /// the index: a `u32` always fits; a `u64` or `i64` field fits if it does not use its top bits.
 /// A value that does not fit makes `as_raw_token` panic with a message that names the
-/// variant; it is never truncated silently. Anything else — a struct, a union, an enum with no
-/// variant, a variant with two fields, a field of another type — is a compile error at the
-/// offending tokens.
+/// variant; it is never truncated silently. Anything else — a struct, a union, a generic enum,
+/// a variant with two fields, a field of another type — is a compile error at the offending
+/// tokens. An enum with no variants is accepted (it has no value to turn into a token, and its
+/// `from_raw_token` panics, naming the type).
+///
+/// The generated code names this crate by whatever name your `Cargo.toml` gives it, so it
+/// works when the dependency is renamed (`base = { package = "eventctx", .. }`). Where the
+/// crate is reached through a re-export instead, name the path with
+/// `#[eventctx(crate = "path")]`:
+///
+/// ```
+/// mod platform {
+///     pub(crate) use ::eventctx as sys;
+/// }
+///
+/// #[derive(platform::sys::EventToken, Clone, Copy, Debug, PartialEq)]
+/// #[eventctx(crate = "platform::sys")]
+/// enum Token {
+///     Wake,
+/// }
+///
+/// use eventctx::EventToken;
+/// assert_eq!(Token::from_raw_token(Token::Wake.as_raw_token()), Token::Wake);
+/// ```
 ///
 /// ```
 /// use eventctx::EventToken;

@@ -143,3 +143,17 @@ fn unknown_raw_numbers_decode_without_panicking() {
         let _ = Bare::from_raw_token(raw);
     }
 }
+
+/// crosvm's own tests derive the trait on an enum with no variants.
+#[derive(EventToken, Debug)]
+enum Never {}
+
+#[test]
+fn an_enum_with_no_variants_derives_and_panics_on_a_number() {
+    fn is_token<T: EventToken>() {}
+    is_token::<Never>();
+    let panic = std::panic::catch_unwind(|| Never::from_raw_token(7)).unwrap_err();
+    let message = panic.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(message.contains("`Never` has no variants"), "{message}");
+    assert!(message.contains('7'), "{message}");
+}

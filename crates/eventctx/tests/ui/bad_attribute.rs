@@ -1,0 +1,7 @@
+#[derive(eventctx::EventToken)]
+#[eventctx(krate = "eventctx")]
+enum Token {
+    A,
+}
+
+fn main() {}

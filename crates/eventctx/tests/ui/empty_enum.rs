@@ -1,4 +1,0 @@
-#[derive(eventctx::EventToken)]
-enum Token {}
-
-fn main() {}
