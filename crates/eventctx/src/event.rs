@@ -1,6 +1,6 @@
 //! `Event`: a counter that wakes waiters, on eventfd.
 
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
 use std::time::Duration;
 
 use crate::Result;
@@ -13,8 +13,15 @@ use crate::sys::{self, time::Deadline};
 /// before a wait are one wake-up. Clones made with [`try_clone`](Event::try_clone) share the
 /// same signal, so one thread can signal while another waits.
 ///
-/// On Linux it is an eventfd, created close-on-exec and non-blocking (so `reset` never blocks,
-/// even when a clone cleared the signal first), and closed on drop.
+/// On Linux it is an eventfd, created close-on-exec and closed on drop. The descriptor itself
+/// is blocking, so that another process it is handed to (a vhost-user back-end, a KVM irqfd)
+/// can block on it; the calls here that must not block ([`reset`](Event::reset),
+/// [`wait_timeout`](Event::wait_timeout)) read it without blocking per call, and never wait past
+/// their timeout, even when a clone or another process takes the count first.
+///
+/// An `Event` can be made from an [`OwnedFd`] that is an eventfd (say, one received over a
+/// Unix socket) and turned back into one. Two `Event`s are equal when they hold the same
+/// descriptor number; a clone holds another number, so it is not equal to the original.
 ///
 /// # Examples
 ///
@@ -32,6 +39,21 @@ use crate::sys::{self, time::Deadline};
 #[derive(Debug)]
 pub struct Event {
     fd: OwnedFd,
+}
+
+/// The same descriptor number: the same handle (a clone is another handle).
+impl PartialEq for Event {
+    fn eq(&self, other: &Event) -> bool {
+        self.fd.as_raw_fd() == other.fd.as_raw_fd()
+    }
+}
+
+impl Eq for Event {}
+
+impl std::hash::Hash for Event {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.fd.as_raw_fd().hash(state);
+    }
 }
 
 /// How [`Event::wait_timeout`] ended.
@@ -73,11 +95,14 @@ impl Event {
 
     /// Signals the event: it becomes readable, and wakes whoever waits on it.
     ///
-    /// Signaling an event that is signaled already leaves it signaled.
+    /// Signaling an event that is signaled already leaves it signaled (the count goes up by
+    /// one).
     ///
     /// # Errors
     ///
-    /// None in practice: the kernel accepts every signal.
+    /// None in practice. A count at its maximum (`u64::MAX - 1`, which only
+    /// [`EventExt::write_count`] can bring it near) blocks the call until a reader takes it, as
+    /// for any writer of an eventfd.
     ///
     /// # Examples
     ///
@@ -93,7 +118,7 @@ impl Event {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn signal(&self) -> Result<()> {
-        sys::eventfd::add_one(self.fd.as_fd())
+        sys::eventfd::add(self.fd.as_fd(), 1)
     }
 
     /// Blocks until the event is signaled, then clears it.
@@ -113,7 +138,7 @@ impl Event {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn wait(&self) -> Result<()> {
-        self.wait_until(Deadline::new(None)).map(drop)
+        sys::eventfd::read_blocking(self.fd.as_fd()).map(drop)
     }
 
     /// Blocks until the event is signaled, then clears it, or until `timeout` has passed.
@@ -160,7 +185,7 @@ impl Event {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn reset(&self) -> Result<()> {
-        sys::read_counter(self.fd.as_fd()).map(drop)
+        sys::eventfd::read_nowait(self.fd.as_fd()).map(drop)
     }
 
     /// Makes another handle to the same event: a signal through either is seen by both.
@@ -186,7 +211,7 @@ impl Event {
 
     fn wait_until(&self, mut deadline: Deadline) -> Result<EventWaitResult> {
         loop {
-            if sys::read_counter(self.fd.as_fd())?.is_some() {
+            if sys::eventfd::read_nowait(self.fd.as_fd())?.is_some() {
                 return Ok(EventWaitResult::Signaled);
             }
             // Not signaled, or a clone cleared it between the wake-up and the read.
@@ -194,6 +219,85 @@ impl Event {
                 return Ok(EventWaitResult::TimedOut);
             }
         }
+    }
+}
+
+/// crosvm's names for reading and writing an [`Event`]'s count.
+///
+/// An eventfd's count is a number, not only a flag: [`write_count`](EventExt::write_count)
+/// adds to it, and [`read_count`](EventExt::read_count) takes it whole, setting it to zero.
+/// [`Event::signal`] is `write_count(1)`.
+///
+/// # Examples
+///
+/// ```
+/// use eventctx::{Event, EventExt};
+///
+/// let event = Event::new()?;
+/// event.write_count(2)?;
+/// event.write_count(3)?;
+/// assert_eq!(event.read_count()?, 5);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub trait EventExt {
+    /// Adds `v` to the count, which makes the event readable when `v` is not zero.
+    ///
+    /// # Errors
+    ///
+    /// `EINVAL` when `v` is `u64::MAX`, which an eventfd cannot hold. A count that would pass
+    /// `u64::MAX - 1` blocks the call until a reader takes it.
+    fn write_count(&self, v: u64) -> Result<()>;
+
+    /// Takes the count, leaving zero; blocks until it is not zero.
+    ///
+    /// # Errors
+    ///
+    /// None in practice.
+    fn read_count(&self) -> Result<u64>;
+}
+
+impl EventExt for Event {
+    fn write_count(&self, v: u64) -> Result<()> {
+        sys::eventfd::add(self.fd.as_fd(), v)
+    }
+
+    fn read_count(&self) -> Result<u64> {
+        sys::eventfd::read_blocking(self.fd.as_fd())
+    }
+}
+
+/// Takes an eventfd, say one received over a Unix socket, as an `Event`. The descriptor's
+/// flags are left as they are.
+impl From<OwnedFd> for Event {
+    fn from(fd: OwnedFd) -> Event {
+        Event { fd }
+    }
+}
+
+/// Gives up the `Event`'s descriptor, which stays open.
+impl From<Event> for OwnedFd {
+    fn from(event: Event) -> OwnedFd {
+        event.fd
+    }
+}
+
+#[allow(unsafe_code)]
+impl FromRawFd for Event {
+    /// Takes ownership of a raw eventfd.
+    ///
+    /// # Safety
+    ///
+    /// As for [`OwnedFd::from_raw_fd`]: `fd` must be open, and owned by nothing else.
+    unsafe fn from_raw_fd(fd: RawFd) -> Event {
+        // SAFETY: the caller promises what `OwnedFd::from_raw_fd` asks: an open descriptor
+        // that nothing else owns.
+        Event::from(unsafe { OwnedFd::from_raw_fd(fd) })
+    }
+}
+
+impl IntoRawFd for Event {
+    fn into_raw_fd(self) -> RawFd {
+        self.fd.into_raw_fd()
     }
 }
 

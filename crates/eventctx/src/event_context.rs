@@ -378,7 +378,7 @@ impl<T: EventToken> EventContext<T> {
     #[doc(alias = "epoll_wait")]
     #[inline]
     pub fn wait_into(&self, events: &mut Events<T>, timeout: Option<Duration>) -> Result<usize> {
-        self.poller.wait_vec(&mut events.ready, timeout)
+        self.poller.wait_vec(&mut events.ready.0, timeout)
     }
 
     fn add_raw(&self, fd: RawFd, event_type: EventType, token: &T) -> Result<()> {

@@ -9,6 +9,9 @@ use crate::{EventToken, TriggeredEvent};
 
 /// A buffer of events, filled by [`EventContext::wait_into`](crate::EventContext::wait_into).
 ///
+/// It is `Send` and `Sync`: it holds the kernel's entries as plain integers, and makes tokens
+/// from them only when iterated.
+///
 /// Where [`wait`](crate::EventContext::wait) returns at most 16 events, a wait into an
 /// `Events` returns as many as its capacity: a loop with hundreds of ready descriptors makes
 /// one system call instead of many. The buffer is allocated once, by
@@ -34,7 +37,7 @@ use crate::{EventToken, TriggeredEvent};
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub struct Events<T> {
-    pub(crate) ready: Vec<sys::ReadyEvent>,
+    pub(crate) ready: sys::ReadyEvents,
     tokens: PhantomData<fn() -> T>,
 }
 
@@ -50,7 +53,7 @@ impl<T: EventToken> Events<T> {
     /// ```
     pub fn with_capacity(capacity: usize) -> Events<T> {
         Events {
-            ready: Vec::with_capacity(capacity.max(1)),
+            ready: sys::ReadyEvents(Vec::with_capacity(capacity.max(1))),
             tokens: PhantomData,
         }
     }
@@ -64,7 +67,7 @@ impl<T: EventToken> Events<T> {
     /// assert_eq!(eventctx::Events::<u32>::with_capacity(0).capacity(), 1);
     /// ```
     pub fn capacity(&self) -> usize {
-        self.ready.capacity()
+        self.ready.0.capacity()
     }
 
     /// How many events the last wait put in the buffer.
@@ -76,7 +79,7 @@ impl<T: EventToken> Events<T> {
     /// assert_eq!(events.len(), 0);
     /// ```
     pub fn len(&self) -> usize {
-        self.ready.len()
+        self.ready.0.len()
     }
 
     /// Whether the last wait found nothing (or there was no wait yet).
@@ -87,7 +90,7 @@ impl<T: EventToken> Events<T> {
     /// assert!(eventctx::Events::<u32>::with_capacity(8).is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
-        self.ready.is_empty()
+        self.ready.0.is_empty()
     }
 
     /// Empties the buffer, keeping its capacity. A wait does this itself.
@@ -100,7 +103,7 @@ impl<T: EventToken> Events<T> {
     /// assert_eq!(events.capacity(), 8);
     /// ```
     pub fn clear(&mut self) {
-        self.ready.clear();
+        self.ready.0.clear();
     }
 
     /// The events of the last wait, in the order the kernel gave them.
@@ -123,7 +126,7 @@ impl<T: EventToken> Events<T> {
     /// ```
     pub fn iter(&self) -> EventsIter<'_, T> {
         EventsIter {
-            ready: self.ready.iter(),
+            ready: self.ready.0.iter(),
             tokens: PhantomData,
         }
     }

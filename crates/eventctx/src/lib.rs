@@ -66,17 +66,23 @@ mod descriptor;
 mod event;
 mod event_context;
 mod events;
+mod fake_clock;
 mod sys;
 mod timer;
 mod token;
 mod wait_context;
 
-pub use descriptor::{AsRawDescriptor, RawDescriptor};
-pub use event::{Event, EventWaitResult};
+pub use descriptor::{
+    AsRawDescriptor, Descriptor, FromRawDescriptor, IntoRawDescriptor, RawDescriptor,
+    SafeDescriptor,
+};
+pub use event::{Event, EventExt, EventWaitResult};
 pub use event_context::{EVENT_CONTEXT_MAX_EVENTS, EventContext};
 pub use events::{Events, EventsIter};
+pub use fake_clock::{FakeClock, FakeTimer};
+#[doc(no_inline)]
 pub use smallvec::SmallVec;
-pub use timer::Timer;
+pub use timer::{Timer, TimerTrait};
 pub use token::EventToken;
 pub use wait_context::{EventType, TriggeredEvent, WaitContext};
 
@@ -86,6 +92,11 @@ pub use token::__private;
 /// The result of every fallible call in this crate: errors are [`std::io::Error`], and when the
 /// kernel refused a call, [`raw_os_error`](std::io::Error::raw_os_error) gives its errno.
 pub type Result<T> = std::io::Result<T>;
+
+/// The error of every fallible call: [`std::io::Error`], under crosvm's name, so that
+/// `use base::Error as SysError;` keeps compiling. Its errno is
+/// [`raw_os_error`](std::io::Error::raw_os_error).
+pub type Error = std::io::Error;
 
 // The README's code runs as a doctest.
 #[doc = include_str!("../../../README.md")]

@@ -29,7 +29,7 @@
 #[cfg(any(target_os = "linux", target_os = "android"))]
 mod epoll;
 #[cfg(any(target_os = "linux", target_os = "android"))]
-pub(crate) use epoll::{Poller, ReadyEvent, triggered};
+pub(crate) use epoll::{Poller, ReadyEvent, ReadyEvents, triggered};
 
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
 compile_error!("eventctx supports Linux and Android (epoll, eventfd, timerfd) only");
@@ -76,8 +76,8 @@ pub(crate) fn wait_readable(fd: BorrowedFd<'_>, deadline: &mut time::Deadline) -
     }
 }
 
-/// Reads the 8-byte counter of an eventfd or timerfd, which sets it to zero. `None` if it was
-/// zero already (both are non-blocking, so that case never blocks).
+/// Reads the 8-byte counter of a non-blocking timerfd or eventfd, which sets it to zero. `None`
+/// if it was zero already. (On a blocking descriptor, a zero counter blocks the read.)
 pub(crate) fn read_counter(fd: BorrowedFd<'_>) -> io::Result<Option<u64>> {
     use rustix::io::Errno;
     let mut buf = [0u8; 8];

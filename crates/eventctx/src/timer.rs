@@ -1,10 +1,10 @@
 //! `Timer`: a timer that is a descriptor, on timerfd.
 
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
 use std::time::Duration;
 
-use crate::Result;
 use crate::sys::{self, time::Deadline};
+use crate::{AsRawDescriptor, IntoRawDescriptor, Result};
 
 /// A timer that can be waited on directly or through a context.
 ///
@@ -14,6 +14,8 @@ use crate::sys::{self, time::Deadline};
 /// measured on `CLOCK_MONOTONIC`, so changes to the wall clock do not move it.
 ///
 /// On Linux it is a timerfd, created close-on-exec and non-blocking, and closed on drop.
+/// [`try_clone`](Timer::try_clone) makes a second handle to the same timer: arming it through
+/// one handle is seen by both.
 ///
 /// # Examples
 ///
@@ -89,11 +91,13 @@ impl Timer {
     /// Arms the timer to fire every `interval`, the first time `interval` from now.
     ///
     /// Firings that were not waited for add up: [`wait`](Timer::wait) and
-    /// [`mark_waited`](Timer::mark_waited) clear them all at once.
+    /// [`mark_waited`](Timer::mark_waited) clear them all at once. `Duration::ZERO` disarms
+    /// the timer, as [`clear`](Timer::clear) does (a timer that fired every 0 ns could not be
+    /// served).
     ///
     /// # Errors
     ///
-    /// `EINVAL` if `interval` is zero, which would never fire.
+    /// None in practice: every interval is accepted (beyond `i64::MAX` seconds it is clamped).
     ///
     /// # Examples
     ///
@@ -103,32 +107,36 @@ impl Timer {
     /// timer.reset_repeating(Duration::from_millis(1))?;
     /// timer.wait()?;
     /// timer.wait()?;
+    /// timer.reset_repeating(Duration::ZERO)?; // disarmed
+    /// std::thread::sleep(Duration::from_millis(3));
+    /// assert!(timer.mark_waited()?); // and so it has not fired
     /// # Ok::<(), std::io::Error>(())
     /// ```
     #[doc(alias = "timerfd_settime")]
     pub fn reset_repeating(&mut self, interval: Duration) -> Result<()> {
-        if interval.is_zero() {
-            return Err(rustix::io::Errno::INVAL.into());
-        }
         sys::timerfd::set(self.fd.as_fd(), interval, interval)
     }
 
     /// Blocks until the timer fires, then clears it. Returns at once if it fired already.
     ///
-    /// Signals do not end the wait: when a handler interrupts it, it resumes.
+    /// Signals do not end the wait: when a handler interrupts it, it resumes. A timer that is
+    /// not armed may still be armed through a clone ([`try_clone`](Timer::try_clone)) by
+    /// another thread, so waiting on it blocks until it fires; if nothing ever arms it, the
+    /// call never returns.
     ///
     /// # Errors
     ///
-    /// `EINVAL` if the timer is not armed and has not fired: it would never wake.
+    /// None in practice.
     ///
     /// # Examples
     ///
     /// ```
     /// use std::time::Duration;
     /// let mut timer = eventctx::Timer::new()?;
-    /// assert!(timer.wait().is_err()); // not armed
-    /// timer.reset_oneshot(Duration::from_micros(100))?;
-    /// timer.wait()?;
+    /// let mut other = timer.try_clone()?;
+    /// let arm = std::thread::spawn(move || other.reset_oneshot(Duration::from_millis(1)));
+    /// timer.wait()?; // not armed yet: blocks until the other thread arms it and it fires
+    /// arm.join().unwrap()?;
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn wait(&mut self) -> Result<()> {
@@ -136,9 +144,6 @@ impl Timer {
         loop {
             if sys::read_counter(self.fd.as_fd())?.is_some() {
                 return Ok(());
-            }
-            if !sys::timerfd::is_armed(self.fd.as_fd())? {
-                return Err(rustix::io::Errno::INVAL.into());
             }
             sys::wait_readable(self.fd.as_fd(), &mut forever)?;
         }
@@ -180,12 +185,196 @@ impl Timer {
     /// use std::time::Duration;
     /// let mut timer = eventctx::Timer::new()?;
     /// timer.reset_repeating(Duration::from_millis(1))?;
+    /// std::thread::sleep(Duration::from_millis(2));
     /// timer.clear()?;
-    /// assert!(timer.wait().is_err()); // disarmed: waiting would never end
+    /// assert!(timer.mark_waited()?); // the firings were cleared, and no more come
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn clear(&mut self) -> Result<()> {
         sys::timerfd::set(self.fd.as_fd(), Duration::ZERO, Duration::ZERO)
+    }
+
+    /// Makes another handle to the same timer: arming, clearing or waiting through either acts
+    /// on both.
+    ///
+    /// # Errors
+    ///
+    /// `EMFILE` when the process is out of descriptors.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let mut timer = eventctx::Timer::new()?;
+    /// let mut clone = timer.try_clone()?;
+    /// clone.reset_oneshot(Duration::ZERO)?;
+    /// timer.wait()?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn try_clone(&self) -> std::result::Result<Timer, std::io::Error> {
+        Ok(Timer {
+            fd: self.fd.try_clone()?,
+        })
+    }
+
+    /// The resolution of the clock the timer runs on (`CLOCK_MONOTONIC`): no timer fires more
+    /// precisely than this.
+    ///
+    /// # Errors
+    ///
+    /// None in practice.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let timer = eventctx::Timer::new()?;
+    /// assert!(timer.resolution()? <= std::time::Duration::from_millis(1));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    ///
+    /// # References
+    ///
+    /// [`clock_getres(2)`](https://man7.org/linux/man-pages/man2/clock_getres.2.html)
+    #[doc(alias = "clock_getres")]
+    pub fn resolution(&self) -> Result<Duration> {
+        Ok(sys::timerfd::resolution())
+    }
+}
+
+/// What crosvm's devices hold as `Box<dyn TimerTrait>`: a [`Timer`] in production, a
+/// [`FakeTimer`](crate::FakeTimer) in tests.
+///
+/// The methods mean what [`Timer`]'s methods of the same names mean; the trait adds nothing
+/// to them.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::{Arc, Mutex};
+/// use std::time::Duration;
+/// use eventctx::{FakeClock, FakeTimer, Timer, TimerTrait};
+///
+/// fn arm(timer: &mut dyn TimerTrait) -> eventctx::Result<()> {
+///     timer.reset_oneshot(Duration::from_millis(5))
+/// }
+///
+/// let clock = Arc::new(Mutex::new(FakeClock::new()));
+/// let mut timers: Vec<Box<dyn TimerTrait>> =
+///     vec![Box::new(Timer::new()?), Box::new(FakeTimer::new(clock.clone()))];
+/// for timer in &mut timers {
+///     arm(timer.as_mut())?;
+/// }
+/// clock.lock().unwrap().add_ns(5_000_000);
+/// for timer in &mut timers {
+///     timer.wait()?; // the real one after 5 ms, the fake one at once
+/// }
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub trait TimerTrait: AsRawDescriptor + IntoRawDescriptor + Send {
+    /// Arms the timer to fire once, `dur` from now. See [`Timer::reset_oneshot`].
+    ///
+    /// # Errors
+    ///
+    /// As for [`Timer::reset_oneshot`].
+    fn reset_oneshot(&mut self, dur: Duration) -> Result<()>;
+
+    /// Arms the timer to fire every `dur`; zero disarms it. See [`Timer::reset_repeating`].
+    ///
+    /// # Errors
+    ///
+    /// As for [`Timer::reset_repeating`].
+    fn reset_repeating(&mut self, dur: Duration) -> Result<()>;
+
+    /// Blocks until the timer fires, then clears it. See [`Timer::wait`].
+    ///
+    /// # Errors
+    ///
+    /// As for [`Timer::wait`].
+    fn wait(&mut self) -> Result<()>;
+
+    /// Clears a firing without blocking; `true` if it had not fired. See
+    /// [`Timer::mark_waited`].
+    ///
+    /// # Errors
+    ///
+    /// As for [`Timer::mark_waited`].
+    fn mark_waited(&mut self) -> Result<bool>;
+
+    /// Disarms the timer. See [`Timer::clear`].
+    ///
+    /// # Errors
+    ///
+    /// As for [`Timer::clear`].
+    fn clear(&mut self) -> Result<()>;
+
+    /// The finest step the timer can fire at. See [`Timer::resolution`].
+    ///
+    /// # Errors
+    ///
+    /// As for [`Timer::resolution`].
+    fn resolution(&self) -> Result<Duration>;
+}
+
+impl TimerTrait for Timer {
+    fn reset_oneshot(&mut self, dur: Duration) -> Result<()> {
+        Timer::reset_oneshot(self, dur)
+    }
+
+    fn reset_repeating(&mut self, dur: Duration) -> Result<()> {
+        Timer::reset_repeating(self, dur)
+    }
+
+    fn wait(&mut self) -> Result<()> {
+        Timer::wait(self)
+    }
+
+    fn mark_waited(&mut self) -> Result<bool> {
+        Timer::mark_waited(self)
+    }
+
+    fn clear(&mut self) -> Result<()> {
+        Timer::clear(self)
+    }
+
+    fn resolution(&self) -> Result<Duration> {
+        Timer::resolution(self)
+    }
+}
+
+/// Takes a timerfd as a `Timer`, and makes it non-blocking (as [`Timer::new`] makes its own):
+/// the timer reads its count without blocking and waits with `poll`.
+impl From<OwnedFd> for Timer {
+    fn from(fd: OwnedFd) -> Timer {
+        // A descriptor that refuses the flag is not a timerfd; every later call reports that.
+        let _ = sys::timerfd::set_nonblocking(fd.as_fd());
+        Timer { fd }
+    }
+}
+
+/// Gives up the `Timer`'s descriptor, which stays open (and non-blocking).
+impl From<Timer> for OwnedFd {
+    fn from(timer: Timer) -> OwnedFd {
+        timer.fd
+    }
+}
+
+#[allow(unsafe_code)]
+impl FromRawFd for Timer {
+    /// Takes ownership of a raw timerfd; see [`From<OwnedFd>`](#impl-From<OwnedFd>-for-Timer).
+    ///
+    /// # Safety
+    ///
+    /// As for [`OwnedFd::from_raw_fd`]: `fd` must be open, and owned by nothing else.
+    unsafe fn from_raw_fd(fd: RawFd) -> Timer {
+        // SAFETY: the caller promises what `OwnedFd::from_raw_fd` asks: an open descriptor
+        // that nothing else owns.
+        Timer::from(unsafe { OwnedFd::from_raw_fd(fd) })
+    }
+}
+
+impl IntoRawFd for Timer {
+    fn into_raw_fd(self) -> RawFd {
+        self.fd.into_raw_fd()
     }
 }
 

@@ -128,14 +128,16 @@ fn contexts_added_to_each_other_in_a_cycle_are_eloop() -> io::Result<()> {
 }
 
 #[test]
-fn timer_and_event_refuse_what_would_never_wake() -> io::Result<()> {
+fn a_zero_repeating_interval_disarms_the_timer_as_crosvm_does() -> io::Result<()> {
     let mut timer = Timer::new()?;
-    assert_eq!(errno(timer.reset_repeating(Duration::ZERO)), libc::EINVAL);
-    assert_eq!(
-        errno(timer.wait()),
-        libc::EINVAL,
-        "waiting on a timer that is not armed"
-    );
+    timer.reset_repeating(Duration::from_millis(1))?;
+    // crosvm returns Ok and disarms; a caller that ignores the result must not keep firing at
+    // the old rate.
+    timer.reset_repeating(Duration::ZERO)?;
+    std::thread::sleep(Duration::from_millis(5));
+    assert!(timer.mark_waited()?, "a disarmed timer fired");
+    let ctx: EventContext<u8> = EventContext::build_with(&[(&timer, 1)])?;
+    assert!(ctx.wait_timeout(Duration::from_millis(5))?.is_empty());
     Ok(())
 }
 

@@ -19,11 +19,18 @@ const MUTATORS: u64 = 4;
 const PER_MUTATOR: u64 = 64;
 const RUN: Duration = Duration::from_millis(1500);
 
-/// Reads and clears an eventfd's counter; 0 if another waiter got there first.
+/// Reads and clears an eventfd's counter; 0 if another waiter got there first. The eventfd is
+/// blocking (it may be shared with other processes), so the read asks not to block:
+/// `preadv2(RWF_NOWAIT)`, as eventctx itself does.
 fn take(event: &Event) -> u64 {
     let mut count = 0u64;
-    // SAFETY: reads 8 bytes into a live u64 from a descriptor `event` keeps open.
-    let n = unsafe { libc::read(event.as_raw_fd(), (&raw mut count).cast(), 8) };
+    let iov = libc::iovec {
+        iov_base: (&raw mut count).cast(),
+        iov_len: 8,
+    };
+    // SAFETY: one iovec over a live u64, read from a descriptor `event` keeps open; offset -1
+    // reads at the current position.
+    let n = unsafe { libc::preadv2(event.as_raw_fd(), &iov, 1, -1, libc::RWF_NOWAIT) };
     if n == 8 { count } else { 0 }
 }
 

@@ -22,6 +22,10 @@ fn contexts_events_and_timers_are_send_and_sync() {
     assert_send::<Event>();
     assert_sync::<Event>();
     assert_send::<Timer>();
+    assert_send::<eventctx::Events<u64>>();
+    assert_sync::<eventctx::Events<u64>>();
+    assert_send::<eventctx::FakeTimer>();
+    assert_send::<Box<dyn eventctx::TimerTrait>>();
 }
 
 #[test]

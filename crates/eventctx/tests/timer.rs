@@ -1,9 +1,13 @@
-//! `Timer`: one-shot, repeating, mark_waited and clear.
+//! `Timer`: one-shot, repeating, mark_waited and clear; clones, conversions and `TimerTrait`.
 
 use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use eventctx::{EventContext, Timer};
+use eventctx::{
+    EventContext, FakeClock, FakeTimer, FromRawDescriptor, IntoRawDescriptor, Timer, TimerTrait,
+};
 
 #[test]
 fn oneshot_fires_once_after_its_duration() -> io::Result<()> {
@@ -78,5 +82,115 @@ fn reset_replaces_the_earlier_setting() -> io::Result<()> {
         elapsed >= Duration::from_millis(5) && elapsed < Duration::from_secs(60),
         "{elapsed:?}"
     );
+    Ok(())
+}
+
+#[test]
+fn wait_on_an_unarmed_timer_blocks_until_a_clone_arms_it() -> io::Result<()> {
+    let mut timer = Timer::new()?;
+    let mut clone = timer.try_clone()?;
+    let delay = Duration::from_millis(30);
+    let start = Instant::now();
+    let arming = std::thread::spawn(move || {
+        std::thread::sleep(delay);
+        clone.reset_oneshot(Duration::from_millis(1))
+    });
+    timer.wait()?; // not armed when called: blocks rather than failing
+    assert!(start.elapsed() >= delay, "returned before it was armed");
+    arming.join().unwrap()?;
+    assert!(timer.mark_waited()?, "the wait cleared the firing");
+    Ok(())
+}
+
+#[test]
+fn clones_share_one_timer() -> io::Result<()> {
+    let mut timer = Timer::new()?;
+    let mut clone = timer.try_clone()?;
+    assert_ne!(timer.as_raw_fd(), clone.as_raw_fd());
+    timer.reset_oneshot(Duration::ZERO)?;
+    clone.wait()?;
+    assert!(timer.mark_waited()?, "the clone's wait cleared it for both");
+    clone.reset_repeating(Duration::from_millis(1))?;
+    timer.clear()?;
+    std::thread::sleep(Duration::from_millis(3));
+    assert!(clone.mark_waited()?, "cleared through the other handle");
+    Ok(())
+}
+
+#[test]
+fn resolution_is_the_monotonic_clocks() -> io::Result<()> {
+    let timer = Timer::new()?;
+    let res = timer.resolution()?;
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_getres writes one timespec.
+    let ret = unsafe { libc::clock_getres(libc::CLOCK_MONOTONIC, &mut ts) };
+    assert_eq!(ret, 0);
+    assert_eq!(res, Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32));
+    assert!(res > Duration::ZERO);
+    Ok(())
+}
+
+#[test]
+fn timers_convert_to_and_from_owned_descriptors() -> io::Result<()> {
+    let timer = Timer::new()?;
+    let raw = timer.as_raw_fd();
+    let fd: OwnedFd = timer.into();
+    let mut timer = Timer::from(fd);
+    assert_eq!(timer.as_raw_fd(), raw);
+    timer.reset_oneshot(Duration::ZERO)?;
+    timer.wait()?;
+
+    let number = timer.into_raw_descriptor();
+    // SAFETY: `number` is open and was given up by the timer above.
+    let mut timer = unsafe { Timer::from_raw_descriptor(number) };
+    assert_eq!(timer.as_raw_fd(), raw);
+
+    // A blocking timerfd made elsewhere: adopting it makes it non-blocking, so mark_waited
+    // does not block on it.
+    // SAFETY: timerfd_create takes no pointers.
+    let foreign = unsafe { libc::timerfd_create(libc::CLOCK_MONOTONIC, libc::TFD_CLOEXEC) };
+    assert!(foreign >= 0);
+    // SAFETY: a new descriptor that nothing else owns.
+    let mut adopted = unsafe { Timer::from_raw_fd(foreign) };
+    assert!(adopted.mark_waited()?, "not armed, and it returned");
+    adopted.reset_oneshot(Duration::from_millis(1))?;
+    adopted.wait()?;
+    timer.clear()?;
+    Ok(())
+}
+
+/// crosvm devices hold `Box<dyn TimerTrait>`: a real timer in production, a fake one in tests.
+#[test]
+fn boxed_timer_trait_over_both_timers() -> io::Result<()> {
+    let clock = Arc::new(Mutex::new(FakeClock::new()));
+    let mut timers: Vec<Box<dyn TimerTrait>> = vec![
+        Box::new(Timer::new()?),
+        Box::new(FakeTimer::new(clock.clone())),
+    ];
+    let ctx: EventContext<usize> = EventContext::new()?;
+    for (i, timer) in timers.iter_mut().enumerate() {
+        ctx.add(timer.as_ref(), i)?;
+        assert!(timer.mark_waited()?);
+        timer.reset_oneshot(Duration::from_millis(20))?;
+        assert!(timer.resolution()? <= Duration::from_millis(1));
+    }
+    // Real time fires the real timer only.
+    let events = ctx.wait_timeout(Duration::from_secs(5))?;
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].token, 0);
+    timers[0].wait()?;
+    clock.lock().unwrap().add_ns(20_000_000);
+    let events = ctx.wait_timeout(Duration::from_secs(5))?;
+    assert_eq!(events.iter().map(|e| e.token).collect::<Vec<_>>(), [1]);
+    assert!(!timers[1].mark_waited()?);
+    for timer in timers.iter_mut() {
+        timer.reset_repeating(Duration::ZERO)?; // disarms both
+    }
+    // Into a raw descriptor through the trait object's supertrait.
+    let raw: Vec<i32> = timers.into_iter().map(|t| t.as_raw_descriptor()).collect();
+    assert!(raw.iter().all(|&fd| fd >= 0));
     Ok(())
 }

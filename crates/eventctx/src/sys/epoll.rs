@@ -18,6 +18,17 @@ use crate::{EventToken, EventType, TriggeredEvent};
 /// One ready descriptor, as `epoll_wait` reports it.
 pub(crate) type ReadyEvent = epoll::Event;
 
+/// A reusable buffer of ready events, behind the public `Events`.
+pub(crate) struct ReadyEvents(pub(crate) Vec<ReadyEvent>);
+
+// SAFETY: rustix's `epoll::Event` keeps the user data as a union of a `u64` and a raw pointer,
+// and the pointer is what keeps it from being `Send` and `Sync`. This crate only ever stores a
+// `u64` there (a token's bits) and reads it back as a `u64`; no pointer is made or followed, so
+// the entries are plain integers, which any thread may own or read.
+unsafe impl Send for ReadyEvents {}
+// SAFETY: as for `Send` above: the entries are plain integers, and `&ReadyEvents` only reads them.
+unsafe impl Sync for ReadyEvents {}
+
 /// An epoll instance.
 #[derive(Debug)]
 pub(crate) struct Poller {

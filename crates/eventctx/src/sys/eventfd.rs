@@ -1,22 +1,143 @@
 //! eventfd: a counter in the kernel that is readable while it is not zero.
+//!
+//! The descriptor is created *blocking*. `O_NONBLOCK` would live on the open file, which is
+//! shared with every process the descriptor is handed to (a vhost-user back-end, a KVM irqfd
+//! user), and their blocking reads would fail with `EAGAIN`. eventctx's own reads that must not
+//! block ask for that per call instead: `preadv2(.., RWF_NOWAIT)`, which eventfd honours since
+//! Linux 5.12.
+//!
+//! On an older kernel (or on Android, where `preadv2` is not offered) the first `create` finds
+//! out, and from then on:
+//! - new eventfds are created with `O_NONBLOCK` after all, as they were before, so that the
+//!   promise that no timed call blocks past its timeout still holds; the cost is the shared flag
+//!   above: other processes that read the descriptor see `EAGAIN` instead of blocking.
+//! - a read that must not block polls first and reads only if the counter is not zero. On a
+//!   blocking eventfd adopted from elsewhere (`From<OwnedFd>`), a read that loses a race with
+//!   another reader between the poll and the read blocks until the next signal.
 
 use std::io;
-use std::os::fd::{BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::sync::atomic::{AtomicU8, Ordering};
 
 use rustix::event::{EventfdFlags, eventfd};
 use rustix::io::Errno;
 
-/// `eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)`. Non-blocking, so that draining it never blocks
-/// even when another handle to the same counter drained it first.
+/// Whether `preadv2(RWF_NOWAIT)` works on an eventfd: not known yet, yes, or no.
+static NOWAIT: AtomicU8 = AtomicU8::new(UNKNOWN);
+const UNKNOWN: u8 = 0;
+const YES: u8 = 1;
+const NO: u8 = 2;
+
+/// `eventfd(0, EFD_CLOEXEC)`: blocking, unless this kernel cannot read it without blocking
+/// per call (see the module's documentation).
 pub(crate) fn create() -> io::Result<OwnedFd> {
-    Ok(eventfd(0, EventfdFlags::CLOEXEC | EventfdFlags::NONBLOCK)?)
+    let fd = eventfd(0, EventfdFlags::CLOEXEC)?;
+    if NOWAIT.load(Ordering::Relaxed) == UNKNOWN {
+        // The probe: a new counter is zero, so a read that may not block fails with EAGAIN
+        // where the kernel supports it, and never blocks where it does not.
+        read_nowait(fd.as_fd())?;
+    }
+    if NOWAIT.load(Ordering::Relaxed) == NO {
+        rustix::io::ioctl_fionbio(&fd, true)?;
+    }
+    Ok(fd)
 }
 
-/// Adds one to the counter, which makes it readable.
-pub(crate) fn add_one(fd: BorrowedFd<'_>) -> io::Result<()> {
-    match rustix::io::write(fd, &1u64.to_ne_bytes()) {
-        // EAGAIN: the counter is at its maximum, so it is signaled already.
-        Ok(_) | Err(Errno::AGAIN) => Ok(()),
-        Err(e) => Err(e.into()),
+/// Adds `value` to the counter, which makes it readable. A counter within `value` of its
+/// maximum (`u64::MAX - 1`) makes this block until a reader takes the count, as it does for
+/// any writer of an eventfd; on a non-blocking eventfd that is `EAGAIN` instead.
+pub(crate) fn add(fd: BorrowedFd<'_>, value: u64) -> io::Result<()> {
+    loop {
+        match rustix::io::write(fd, &value.to_ne_bytes()) {
+            Ok(_) => return Ok(()),
+            Err(Errno::INTR) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+/// Reads the counter, which sets it to zero, blocking until it is not zero.
+pub(crate) fn read_blocking(fd: BorrowedFd<'_>) -> io::Result<u64> {
+    let mut forever = super::time::Deadline::new(None);
+    loop {
+        let mut buf = [0u8; 8];
+        match rustix::io::read(fd, &mut buf[..]) {
+            Ok(_) => return Ok(u64::from_ne_bytes(buf)),
+            Err(Errno::INTR) => {}
+            // A non-blocking eventfd (an old kernel's, or one made elsewhere): wait, then read.
+            Err(Errno::AGAIN) => {
+                super::wait_readable(fd, &mut forever)?;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+/// Reads the counter without blocking, which sets it to zero: `None` if it was zero already
+/// (or another reader took the count first).
+pub(crate) fn read_nowait(fd: BorrowedFd<'_>) -> io::Result<Option<u64>> {
+    #[cfg(not(target_os = "android"))]
+    if NOWAIT.load(Ordering::Relaxed) != NO {
+        use rustix::io::{IoSliceMut, ReadWriteFlags, preadv2};
+        loop {
+            let mut buf = [0u8; 8];
+            // An offset of u64::MAX is -1: read at the current position, as `read` does;
+            // an eventfd has no other.
+            let result = preadv2(
+                fd,
+                &mut [IoSliceMut::new(&mut buf)],
+                u64::MAX,
+                ReadWriteFlags::NOWAIT,
+            );
+            match result {
+                Ok(_) => {
+                    NOWAIT.store(YES, Ordering::Relaxed);
+                    return Ok(Some(u64::from_ne_bytes(buf)));
+                }
+                Err(Errno::AGAIN) => {
+                    NOWAIT.store(YES, Ordering::Relaxed);
+                    return Ok(None);
+                }
+                Err(Errno::INTR) => {}
+                // Before 5.12 eventfd refuses RWF_NOWAIT; before 4.14 every file does, and
+                // before 4.6 there is no preadv2.
+                Err(Errno::OPNOTSUPP | Errno::NOSYS) => {
+                    NOWAIT.store(NO, Ordering::Relaxed);
+                    break;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+    NOWAIT.store(NO, Ordering::Relaxed);
+    read_after_poll(fd)
+}
+
+/// The fallback for kernels without `RWF_NOWAIT` on eventfd: read only what a poll saw.
+fn read_after_poll(fd: BorrowedFd<'_>) -> io::Result<Option<u64>> {
+    let mut now = super::time::Deadline::new(Some(std::time::Duration::ZERO));
+    if !super::wait_readable(fd, &mut now)? {
+        return Ok(None);
+    }
+    super::read_counter(fd)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_descriptor_is_blocking_where_the_kernel_reads_it_without_blocking() -> io::Result<()> {
+        let fd = create()?;
+        assert_eq!(read_nowait(fd.as_fd())?, None);
+        let flags = rustix::io::fcntl_getfd(&fd)?;
+        assert!(flags.contains(rustix::io::FdFlags::CLOEXEC));
+        add(fd.as_fd(), 3)?;
+        add(fd.as_fd(), 4)?;
+        assert_eq!(read_nowait(fd.as_fd())?, Some(7));
+        assert_eq!(read_nowait(fd.as_fd())?, None);
+        add(fd.as_fd(), 1)?;
+        assert_eq!(read_blocking(fd.as_fd())?, 1);
+        Ok(())
     }
 }

@@ -5,8 +5,7 @@ use std::os::fd::{BorrowedFd, OwnedFd};
 use std::time::Duration;
 
 use rustix::time::{
-    Itimerspec, TimerfdClockId, TimerfdFlags, TimerfdTimerFlags, timerfd_create, timerfd_gettime,
-    timerfd_settime,
+    Itimerspec, TimerfdClockId, TimerfdFlags, TimerfdTimerFlags, timerfd_create, timerfd_settime,
 };
 
 use super::time::timespec;
@@ -28,8 +27,17 @@ pub(crate) fn set(fd: BorrowedFd<'_>, value: Duration, interval: Duration) -> io
     Ok(())
 }
 
-/// Whether the timer will expire again (`timerfd_gettime` shows a time left).
-pub(crate) fn is_armed(fd: BorrowedFd<'_>) -> io::Result<bool> {
-    let spec = timerfd_gettime(fd)?;
-    Ok(spec.it_value.tv_sec != 0 || spec.it_value.tv_nsec != 0)
+/// Makes a timerfd adopted from elsewhere non-blocking, as `create` makes its own: a `Timer`
+/// reads its count without blocking, and waits with `poll` when it means to wait.
+pub(crate) fn set_nonblocking(fd: BorrowedFd<'_>) -> io::Result<()> {
+    Ok(rustix::io::ioctl_fionbio(fd, true)?)
+}
+
+/// The resolution of `CLOCK_MONOTONIC`, the clock every timerfd here runs on.
+pub(crate) fn resolution() -> Duration {
+    let res = rustix::time::clock_getres(rustix::time::ClockId::Monotonic);
+    Duration::new(
+        u64::try_from(res.tv_sec).unwrap_or(0),
+        u32::try_from(res.tv_nsec).unwrap_or(0),
+    )
 }

@@ -1,0 +1,228 @@
+//! An `Event` shared with other handles and other processes: the descriptor is a plain
+//! (blocking) eventfd, yet eventctx's own timed calls never block past their timeout.
+
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, OwnedFd};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use eventctx::{
+    Event, EventContext, EventExt, EventWaitResult, FromRawDescriptor, IntoRawDescriptor,
+    SafeDescriptor,
+};
+
+#[test]
+fn the_descriptor_does_not_carry_o_nonblock() -> io::Result<()> {
+    let event = Event::new()?;
+    // SAFETY: F_GETFL on an open descriptor reads its flags.
+    let flags = unsafe { libc::fcntl(event.as_raw_fd(), libc::F_GETFL) };
+    assert!(flags >= 0);
+    assert_eq!(flags & libc::O_NONBLOCK, 0, "flags {flags:#x}");
+    // SAFETY: as above.
+    let fd_flags = unsafe { libc::fcntl(event.as_raw_fd(), libc::F_GETFD) };
+    assert_eq!(fd_flags & libc::FD_CLOEXEC, libc::FD_CLOEXEC);
+    Ok(())
+}
+
+/// A forked child that blocks in `read(2)` on the event, as a vhost-user back-end would,
+/// gets the value the parent writes later. With `O_NONBLOCK` on the shared open file, its read
+/// would fail with `EAGAIN` at once.
+#[test]
+fn a_forked_child_blocking_read_gets_the_value() -> io::Result<()> {
+    let event = Event::new()?;
+    let fd = event.as_raw_fd();
+    // SAFETY: the child calls only async-signal-safe functions (read, _exit) before it exits.
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0, "fork: {}", io::Error::last_os_error());
+    if pid == 0 {
+        let mut buf = [0u8; 8];
+        // SAFETY: `buf` has room for the 8 bytes an eventfd read gives.
+        let n = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), 8) };
+        let code = match (n, u64::from_ne_bytes(buf)) {
+            (8, 42) => 0,
+            (8, _) => 1,
+            _ => 2, // EAGAIN: the read did not block
+        };
+        // SAFETY: ends the child without running the parent's destructors or atexit hooks.
+        unsafe { libc::_exit(code) };
+    }
+    // Give the child time to block in its read first.
+    thread::sleep(Duration::from_millis(100));
+    event.write_count(42)?;
+    let mut status = 0;
+    // SAFETY: waits for our own child.
+    assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
+    assert!(libc::WIFEXITED(status), "status {status:#x}");
+    assert_eq!(
+        libc::WEXITSTATUS(status),
+        0,
+        "1: wrong value, 2: the read did not block"
+    );
+    Ok(())
+}
+
+/// Runs `f` on another thread and fails if it takes longer than `limit`: a hang shows as a
+/// failure, not as a test run that never ends.
+fn bounded<T: Send + 'static>(
+    limit: Duration,
+    f: impl FnOnce() -> io::Result<T> + Send + 'static,
+) -> io::Result<T> {
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || tx.send(f()));
+    rx.recv_timeout(limit)
+        .unwrap_or_else(|_| panic!("did not finish within {limit:?}: a call blocked"))
+}
+
+/// One handle keeps signaling and another keeps draining, while a third makes timed calls:
+/// each of those returns, and within its timeout (plus scheduling slack).
+#[test]
+fn timed_calls_never_block_while_a_clone_drains_the_count() -> io::Result<()> {
+    let event = Event::new()?;
+    let drainer = event.try_clone()?;
+    let signaller = event.try_clone()?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let threads: Vec<_> = [
+        (signaller, true, stop.clone()),
+        (drainer, false, stop.clone()),
+    ]
+    .into_iter()
+    .map(|(handle, signals, stop)| {
+        thread::spawn(move || -> io::Result<()> {
+            while !stop.load(Ordering::Relaxed) {
+                if signals {
+                    handle.signal()?;
+                } else {
+                    handle.reset()?;
+                }
+            }
+            Ok(())
+        })
+    })
+    .collect();
+
+    let result = bounded(Duration::from_secs(20), move || {
+        let timeout = Duration::from_millis(2);
+        let (mut signaled, mut timed_out) = (0, 0);
+        let mut worst = Duration::ZERO;
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_millis(500) {
+            event.reset()?;
+            let t = Instant::now();
+            match event.wait_timeout(timeout)? {
+                EventWaitResult::Signaled => signaled += 1,
+                EventWaitResult::TimedOut => timed_out += 1,
+            }
+            worst = worst.max(t.elapsed());
+        }
+        Ok((signaled, timed_out, worst))
+    });
+    stop.store(true, Ordering::Relaxed);
+    for t in threads {
+        t.join().unwrap()?;
+    }
+    let (signaled, timed_out, worst) = result?;
+    println!("{signaled} signaled, {timed_out} timed out, slowest call {worst:?}");
+    assert!(signaled + timed_out > 0);
+    Ok(())
+}
+
+/// A context wait and an `Event::wait_timeout` on the same event race with a clone that takes
+/// the count: the loser of the race times out instead of blocking.
+#[test]
+fn a_wait_that_loses_the_count_to_a_clone_times_out() -> io::Result<()> {
+    bounded(Duration::from_secs(10), || {
+        let event = Event::new()?;
+        let clone = event.try_clone()?;
+        let ctx = EventContext::build_with(&[(&event, 1u8)])?;
+        for _ in 0..200 {
+            event.signal()?;
+            assert_eq!(ctx.wait_timeout(Duration::from_millis(100))?.len(), 1);
+            clone.reset()?; // the clone wins the count
+            assert_eq!(
+                event.wait_timeout(Duration::from_micros(200))?,
+                EventWaitResult::TimedOut
+            );
+            event.reset()?; // nothing left: returns at once
+        }
+        Ok(())
+    })
+}
+
+#[test]
+fn write_count_and_read_count_carry_numbers() -> io::Result<()> {
+    let event = Event::new()?;
+    event.write_count(5)?;
+    event.signal()?;
+    assert_eq!(event.read_count()?, 6);
+    assert_eq!(
+        event.write_count(u64::MAX).unwrap_err().raw_os_error(),
+        Some(libc::EINVAL)
+    );
+    // read_count blocks until another thread writes.
+    let writer = event.try_clone()?;
+    let t = thread::spawn(move || {
+        thread::sleep(Duration::from_millis(20));
+        writer.write_count(9)
+    });
+    assert_eq!(event.read_count()?, 9);
+    t.join().unwrap()?;
+    Ok(())
+}
+
+#[test]
+fn events_convert_to_and_from_owned_descriptors() -> io::Result<()> {
+    let event = Event::new()?;
+    let raw = event.as_raw_fd();
+
+    // Event -> OwnedFd -> Event: the same descriptor, still an event.
+    let fd: OwnedFd = event.into();
+    assert_eq!(fd.as_raw_fd(), raw);
+    let event = Event::from(fd);
+    assert_eq!(event.as_raw_fd(), raw);
+    event.signal()?;
+    assert_eq!(
+        event.wait_timeout(Duration::ZERO)?,
+        EventWaitResult::Signaled
+    );
+
+    // Through raw numbers: std's traits and crosvm's.
+    let raw_again = event.into_raw_fd();
+    assert_eq!(raw_again, raw);
+    // SAFETY: `raw_again` is open and was given up by the event above.
+    let event = unsafe { Event::from_raw_fd(raw_again) };
+    let number = event.into_raw_descriptor();
+    // SAFETY: as above.
+    let event = unsafe { Event::from_raw_descriptor(number) };
+    assert_eq!(event.as_raw_fd(), raw);
+
+    // An eventfd made elsewhere (here by libc, as one received over a socket would be).
+    // SAFETY: eventfd takes no pointers.
+    let foreign = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC) };
+    assert!(foreign >= 0);
+    // SAFETY: a new descriptor that nothing else owns.
+    let adopted = Event::from(unsafe { SafeDescriptor::from_raw_fd(foreign) });
+    let ctx = EventContext::build_with(&[(&adopted, 7u8)])?;
+    event.write_count(0)?; // another event: untouched
+    adopted.signal()?;
+    assert_eq!(ctx.wait()?[0].token, 7);
+    adopted.reset()?;
+    assert!(ctx.wait_timeout(Duration::ZERO)?.is_empty());
+    Ok(())
+}
+
+#[test]
+fn events_are_equal_when_they_hold_the_same_descriptor() -> io::Result<()> {
+    let a = Event::new()?;
+    let b = Event::new()?;
+    let a_clone = a.try_clone()?;
+    assert_eq!(a, a);
+    assert_ne!(a, b);
+    assert_ne!(a, a_clone, "a clone is another descriptor");
+    let raw = a.as_raw_fd();
+    let moved = Event::from(OwnedFd::from(a));
+    assert_eq!(moved.as_raw_fd(), raw);
+    Ok(())
+}
