@@ -5,6 +5,17 @@ use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
 use crate::EventToken;
 
 /// The operating system's handle for an open file: a file descriptor on Unix.
+///
+/// # Examples
+///
+/// ```
+/// use eventctx::{AsRawDescriptor, Event, RawDescriptor};
+///
+/// let event = Event::new()?;
+/// let raw: RawDescriptor = event.as_raw_descriptor();
+/// assert!(raw >= 0);
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub type RawDescriptor = RawFd;
 
 /// Lends the raw descriptor of an object, so that it can be watched by a context.

@@ -57,7 +57,22 @@ impl std::hash::Hash for Event {
 }
 
 /// How [`Event::wait_timeout`] ended.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use eventctx::{Event, EventWaitResult};
+///
+/// let event = Event::new()?;
+/// match event.wait_timeout(Duration::from_millis(1))? {
+///     EventWaitResult::Signaled => unreachable!("nobody signaled it"),
+///     EventWaitResult::TimedOut => {}
+/// }
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[must_use = "a wait that timed out did not clear a signal"]
 pub enum EventWaitResult {
     /// The event was signaled (and is now cleared).
     Signaled,
@@ -246,6 +261,16 @@ pub trait EventExt {
     ///
     /// `EINVAL` when `v` is `u64::MAX`, which an eventfd cannot hold. A count that would pass
     /// `u64::MAX - 1` blocks the call until a reader takes it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use eventctx::{Event, EventExt};
+    /// let event = Event::new()?;
+    /// event.write_count(7)?;
+    /// assert_eq!(event.write_count(u64::MAX).unwrap_err().raw_os_error(), Some(22)); // EINVAL
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     fn write_count(&self, v: u64) -> Result<()>;
 
     /// Takes the count, leaving zero; blocks until it is not zero.
@@ -253,6 +278,17 @@ pub trait EventExt {
     /// # Errors
     ///
     /// None in practice.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use eventctx::{Event, EventExt};
+    /// let event = Event::new()?;
+    /// let writer = event.try_clone()?;
+    /// std::thread::spawn(move || writer.write_count(3));
+    /// assert_eq!(event.read_count()?, 3); // blocks until the other thread writes
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     fn read_count(&self) -> Result<u64>;
 }
 

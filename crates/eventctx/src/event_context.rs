@@ -14,6 +14,21 @@ use crate::{AsRawDescriptor, EventToken, EventType, Events, Result, TriggeredEve
 
 /// The most events one [`EventContext::wait`] returns. When more descriptors are ready, the
 /// next wait returns the others.
+///
+/// # Examples
+///
+/// ```
+/// use eventctx::{EVENT_CONTEXT_MAX_EVENTS, Event, EventContext};
+///
+/// let events: Vec<Event> = (0..20).map(|_| Event::new()).collect::<std::io::Result<_>>()?;
+/// let ctx: EventContext<usize> = EventContext::new()?;
+/// for (i, event) in events.iter().enumerate() {
+///     ctx.add(event, i)?;
+///     event.signal()?;
+/// }
+/// assert_eq!(ctx.wait()?.len(), EVENT_CONTEXT_MAX_EVENTS); // 16 of the 20
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub const EVENT_CONTEXT_MAX_EVENTS: usize = 16;
 
 /// Watches many descriptors at once and reports which are ready, by the token each was added
@@ -253,6 +268,9 @@ impl<T: EventToken> EventContext<T> {
     /// # Errors
     ///
     /// - `EBADF`: the descriptor is negative or not open.
+    /// - `EPERM`: the descriptor can never be watched (a regular file or a directory); the
+    ///   kernel refuses it before it looks for it.
+    /// - `EINVAL`: the descriptor is this context itself.
     ///
     /// # Examples
     ///

@@ -51,6 +51,7 @@ impl<T: EventToken> Events<T> {
     /// assert_eq!(events.capacity(), 1024);
     /// assert!(events.is_empty());
     /// ```
+    #[must_use]
     pub fn with_capacity(capacity: usize) -> Events<T> {
         Events {
             ready: sys::ReadyEvents(Vec::with_capacity(capacity.max(1))),
@@ -66,6 +67,7 @@ impl<T: EventToken> Events<T> {
     /// // The kernel needs room for at least one event.
     /// assert_eq!(eventctx::Events::<u32>::with_capacity(0).capacity(), 1);
     /// ```
+    #[must_use]
     pub fn capacity(&self) -> usize {
         self.ready.0.capacity()
     }
@@ -78,6 +80,7 @@ impl<T: EventToken> Events<T> {
     /// let events = eventctx::Events::<u32>::with_capacity(8);
     /// assert_eq!(events.len(), 0);
     /// ```
+    #[must_use]
     pub fn len(&self) -> usize {
         self.ready.0.len()
     }
@@ -89,6 +92,7 @@ impl<T: EventToken> Events<T> {
     /// ```
     /// assert!(eventctx::Events::<u32>::with_capacity(8).is_empty());
     /// ```
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.ready.0.is_empty()
     }
@@ -148,6 +152,27 @@ impl<T: EventToken + fmt::Debug> fmt::Debug for Events<T> {
 }
 
 /// The events in an [`Events`] buffer, as [`TriggeredEvent`]s.
+///
+/// # Examples
+///
+/// ```
+/// use eventctx::{Event, EventContext, Events};
+///
+/// let (a, b) = (Event::new()?, Event::new()?);
+/// let ctx = EventContext::build_with(&[(&a, 1u32), (&b, 2u32)])?;
+/// a.signal()?;
+/// b.signal()?;
+/// let mut events = Events::with_capacity(8);
+/// ctx.wait_into(&mut events, None)?;
+/// let mut iter = events.iter();
+/// assert_eq!(iter.len(), 2);
+/// let mut tokens: Vec<u32> = iter.by_ref().map(|e| e.token).collect();
+/// tokens.sort();
+/// assert_eq!(tokens, [1, 2]);
+/// assert!(iter.next().is_none());
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[must_use = "iterators are lazy and do nothing unless consumed"]
 pub struct EventsIter<'a, T> {
     ready: std::slice::Iter<'a, sys::ReadyEvent>,
     tokens: PhantomData<fn() -> T>,

@@ -57,6 +57,7 @@ impl FakeClock {
     /// ```
     /// assert_eq!(eventctx::FakeClock::new().nanos(), 0);
     /// ```
+    #[must_use]
     pub fn new() -> FakeClock {
         FakeClock::default()
     }
@@ -70,6 +71,7 @@ impl FakeClock {
     /// clock.add_ns(1_500);
     /// assert_eq!(clock.nanos(), 1_500);
     /// ```
+    #[must_use]
     pub fn nanos(&self) -> u64 {
         self.ns
     }

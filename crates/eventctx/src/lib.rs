@@ -7,8 +7,13 @@
 //! reported again by the next wait.
 //!
 //! On Linux the context is an epoll instance; [`Event`] is an eventfd and [`Timer`] a timerfd.
-//! Every call is one system call, errors are [`std::io::Error`] with the errno kept, and
-//! nothing panics on bad input.
+//! A wait that finds descriptors ready is one system call; a wait with a finite timeout that
+//! finds nothing ready makes two (a check that does not block, then the call that blocks), and
+//! every other call is one. Errors are [`std::io::Error`] with the errno kept, and nothing
+//! panics on bad input.
+//!
+//! Code written for crosvm's `base` compiles against this crate renamed to `base`; the
+//! [migration guide](migrating_from_crosvm) lists the few deliberate differences.
 //!
 //! # Examples
 //!
@@ -91,14 +96,45 @@ pub use token::__private;
 
 /// The result of every fallible call in this crate: errors are [`std::io::Error`], and when the
 /// kernel refused a call, [`raw_os_error`](std::io::Error::raw_os_error) gives its errno.
+///
+/// # Examples
+///
+/// ```
+/// use eventctx::{Event, EventContext};
+///
+/// fn watch(ctx: &EventContext<u8>, event: &Event) -> eventctx::Result<()> {
+///     ctx.add(event, 1)
+/// }
+///
+/// let ctx = EventContext::new()?;
+/// let event = Event::new()?;
+/// watch(&ctx, &event)?;
+/// let twice = watch(&ctx, &event).unwrap_err();
+/// assert_eq!(twice.raw_os_error(), Some(17)); // EEXIST
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub type Result<T> = std::io::Result<T>;
 
 /// The error of every fallible call: [`std::io::Error`], under crosvm's name, so that
 /// `use base::Error as SysError;` keeps compiling. Its errno is
 /// [`raw_os_error`](std::io::Error::raw_os_error).
+///
+/// # Examples
+///
+/// ```
+/// use eventctx::{Error as SysError, EventContext};
+///
+/// let ctx: EventContext<u8> = EventContext::new()?;
+/// let error: SysError = ctx.add(&std::fs::File::open("/")?, 1).unwrap_err();
+/// assert_eq!(error.raw_os_error(), Some(1)); // EPERM: a directory cannot be watched
+/// # Ok::<(), SysError>(())
+/// ```
 pub type Error = std::io::Error;
 
+#[doc = include_str!("../docs/migrating-from-crosvm.md")]
+pub mod migrating_from_crosvm {}
+
 // The README's code runs as a doctest.
-#[doc = include_str!("../../../README.md")]
+#[doc = include_str!("../README.md")]
 #[cfg(doctest)]
 pub struct ReadmeDoctests;

@@ -10,6 +10,22 @@ use crate::{AsRawDescriptor, EVENT_CONTEXT_MAX_EVENTS, EventContext, EventToken,
 /// Which readiness a context watches a descriptor for.
 ///
 /// Hang-ups and errors are reported whatever is chosen, `None` included.
+///
+/// # Examples
+///
+/// ```
+/// use std::os::unix::net::UnixStream;
+/// use std::time::Duration;
+/// use eventctx::{EventContext, EventType};
+///
+/// let (a, _b) = UnixStream::pair()?;
+/// let ctx: EventContext<u8> = EventContext::new()?;
+/// ctx.add_for_event(&a, EventType::Read, 1)?;
+/// assert!(ctx.wait_timeout(Duration::ZERO)?.is_empty()); // nothing to read yet
+/// ctx.modify(&a, EventType::Write, 1)?;
+/// assert!(ctx.wait()?[0].is_writable); // but room to write
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub enum EventType {
     /// Nothing but hang-ups and errors: the descriptor stays added but is muted.
@@ -26,6 +42,28 @@ pub enum EventType {
 ///
 /// At least one of the flags is set. Several may be: a socket can be readable and hung up at
 /// once when its peer sent data and then closed; read what is left before deleting it.
+///
+/// # Examples
+///
+/// ```
+/// use std::io::{Read, Write};
+/// use std::os::unix::net::UnixStream;
+/// use eventctx::EventContext;
+///
+/// let (mut near, mut far) = UnixStream::pair()?;
+/// let ctx = EventContext::build_with(&[(&near, 3u32)])?;
+/// far.write_all(b"bye")?;
+/// drop(far);
+///
+/// let event = ctx.wait()?[0];
+/// assert_eq!(event.token, 3);
+/// assert!(event.is_readable && event.is_hungup); // data left, and the peer is gone
+/// let mut rest = Vec::new();
+/// near.read_to_end(&mut rest)?; // read what is left, then delete
+/// ctx.delete(&near)?;
+/// assert_eq!(rest, b"bye");
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct TriggeredEvent<T: EventToken> {
     /// The token the descriptor was added (or last modified) with.
@@ -211,7 +249,8 @@ impl<T: EventToken> WaitContext<T> {
     ///
     /// # Errors
     ///
-    /// `EBADF` if the descriptor is not open.
+    /// `EBADF` if the descriptor is not open, `EPERM` for a regular file or directory,
+    /// `EINVAL` for the context itself.
     ///
     /// # Examples
     ///

@@ -209,7 +209,7 @@ fn every_call_against_every_bad_descriptor() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 
-    let readme = include_str!("../../../README.md");
+    let readme = include_str!("../README.md");
     let table = markdown();
     assert!(
         readme.contains(&table),

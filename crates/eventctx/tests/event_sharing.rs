@@ -27,41 +27,69 @@ fn the_descriptor_does_not_carry_o_nonblock() -> io::Result<()> {
     Ok(())
 }
 
-/// A forked child that blocks in `read(2)` on the event, as a vhost-user back-end would,
-/// gets the value the parent writes later. With `O_NONBLOCK` on the shared open file, its read
-/// would fail with `EAGAIN` at once.
+/// Another process that blocks in `read(2)` on the event, as a vhost-user back-end would, gets
+/// the value this one writes later. With `O_NONBLOCK` on the shared open file, its read would
+/// fail with `EAGAIN` at once. The other process is this test binary again, running only
+/// `child_reads_the_inherited_event`, with the descriptor inherited across `exec`.
 #[test]
-fn a_forked_child_blocking_read_gets_the_value() -> io::Result<()> {
+fn another_process_blocking_read_gets_the_value() -> io::Result<()> {
+    use std::os::unix::process::CommandExt;
+    use std::process::{Command, Stdio};
+
     let event = Event::new()?;
     let fd = event.as_raw_fd();
-    // SAFETY: the child calls only async-signal-safe functions (read, _exit) before it exits.
-    let pid = unsafe { libc::fork() };
-    assert!(pid >= 0, "fork: {}", io::Error::last_os_error());
-    if pid == 0 {
-        let mut buf = [0u8; 8];
-        // SAFETY: `buf` has room for the 8 bytes an eventfd read gives.
-        let n = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), 8) };
-        let code = match (n, u64::from_ne_bytes(buf)) {
-            (8, 42) => 0,
-            (8, _) => 1,
-            _ => 2, // EAGAIN: the read did not block
-        };
-        // SAFETY: ends the child without running the parent's destructors or atexit hooks.
-        unsafe { libc::_exit(code) };
+    let mut command = Command::new(std::env::current_exe()?);
+    command
+        .args([
+            "--ignored",
+            "--exact",
+            "child_reads_the_inherited_event",
+            "--nocapture",
+        ])
+        .env(CHILD_FD, fd.to_string())
+        .stdout(Stdio::piped());
+    // SAFETY: the closure only calls fcntl, which is async-signal-safe, on a descriptor this
+    // process owns; it clears close-on-exec so that the child inherits the event.
+    unsafe {
+        command.pre_exec(move || {
+            if libc::fcntl(fd, libc::F_SETFD, 0) == 0 {
+                Ok(())
+            } else {
+                Err(io::Error::last_os_error())
+            }
+        });
     }
-    // Give the child time to block in its read first.
-    thread::sleep(Duration::from_millis(100));
+    let child = command.spawn()?;
+    // Give the child time to start and block in its read.
+    thread::sleep(Duration::from_millis(300));
     event.write_count(42)?;
-    let mut status = 0;
-    // SAFETY: waits for our own child.
-    assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
-    assert!(libc::WIFEXITED(status), "status {status:#x}");
-    assert_eq!(
-        libc::WEXITSTATUS(status),
-        0,
-        "1: wrong value, 2: the read did not block"
-    );
+    let out = child.wait_with_output()?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}\n{stdout}", out.status);
+    assert!(stdout.contains("child read 42 after blocking"), "{stdout}");
     Ok(())
+}
+
+const CHILD_FD: &str = "EVENTCTX_TEST_CHILD_EVENT_FD";
+
+#[test]
+#[ignore = "run in a child process by another_process_blocking_read_gets_the_value"]
+fn child_reads_the_inherited_event() {
+    let fd: i32 = std::env::var(CHILD_FD)
+        .expect("run by another_process_blocking_read_gets_the_value")
+        .parse()
+        .unwrap();
+    let mut buf = [0u8; 8];
+    let start = Instant::now();
+    // SAFETY: `buf` has room for the 8 bytes an eventfd read gives; `fd` was inherited open.
+    let n = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), 8) };
+    let err = io::Error::last_os_error();
+    assert_eq!(n, 8, "the read did not block and wait: {err}");
+    println!(
+        "child read {} after blocking {:?}",
+        u64::from_ne_bytes(buf),
+        start.elapsed()
+    );
 }
 
 /// Runs `f` on another thread and fails if it takes longer than `limit`: a hang shows as a

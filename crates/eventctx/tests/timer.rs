@@ -6,7 +6,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use eventctx::{
-    EventContext, FakeClock, FakeTimer, FromRawDescriptor, IntoRawDescriptor, Timer, TimerTrait,
+    Descriptor, EventContext, FakeClock, FakeTimer, FromRawDescriptor, IntoRawDescriptor, Timer,
+    TimerTrait,
 };
 
 #[test]
@@ -172,7 +173,9 @@ fn boxed_timer_trait_over_both_timers() -> io::Result<()> {
     ];
     let ctx: EventContext<usize> = EventContext::new()?;
     for (i, timer) in timers.iter_mut().enumerate() {
-        ctx.add(timer.as_ref(), i)?;
+        // `ctx.add(timer.as_ref(), i)` upcasts `&dyn TimerTrait` to `&dyn AsRawDescriptor`,
+        // which needs rustc 1.86; the descriptor's number works on every supported release.
+        ctx.add(&Descriptor(timer.as_raw_descriptor()), i)?;
         assert!(timer.mark_waited()?);
         timer.reset_oneshot(Duration::from_millis(20))?;
         assert!(timer.resolution()? <= Duration::from_millis(1));

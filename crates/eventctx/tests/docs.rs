@@ -1,0 +1,63 @@
+//! The README and the migration guide say things the code decides: the version to depend on,
+//! the batch size, the minimum Rust version. These tests fail when the two drift apart. (The
+//! README's bad-input table is held to the code by `bad_input.rs`; its code runs as a doctest.)
+
+const README: &str = include_str!("../README.md");
+const GUIDE: &str = include_str!("../docs/migrating-from-crosvm.md");
+
+/// "0.1" for 0.1.x, "1" for 1.x: what a `Cargo.toml` line asks for.
+fn requirement() -> String {
+    let version = env!("CARGO_PKG_VERSION");
+    let mut parts = version.split('.');
+    match (parts.next(), parts.next()) {
+        (Some("0"), Some(minor)) => format!("0.{minor}"),
+        (Some(major), _) => major.to_owned(),
+        _ => unreachable!("Cargo versions have a major part"),
+    }
+}
+
+#[test]
+fn the_cargo_toml_lines_name_this_version() {
+    let line = format!("eventctx = \"{}\"", requirement());
+    assert!(README.contains(&line), "the README should say {line}");
+    let renamed = format!(
+        "base = {{ package = \"eventctx\", version = \"{}\" }}",
+        requirement()
+    );
+    assert!(README.contains(&renamed), "the README should say {renamed}");
+    assert!(GUIDE.contains(&renamed), "the guide should say {renamed}");
+}
+
+#[test]
+fn the_batch_size_is_the_constant() {
+    let claim = format!(
+        "`wait` returns at most {} events",
+        eventctx::EVENT_CONTEXT_MAX_EVENTS
+    );
+    assert!(README.contains(&claim), "the README should say {claim}");
+}
+
+#[test]
+fn the_minimum_rust_version_is_the_declared_one() {
+    let msrv = env!("CARGO_PKG_RUST_VERSION");
+    let claim = format!("The minimum supported Rust version is {msrv}.");
+    assert!(README.contains(&claim), "the README should say {claim}");
+    let guide = format!("eventctx builds with rustc {msrv} and later");
+    assert!(GUIDE.contains(&guide), "the guide should say {guide}");
+}
+
+#[test]
+fn the_readme_loads_no_image_from_a_relative_path() {
+    // The README is the package's front page, where a path into this repository leads nowhere.
+    for (i, _) in README.match_indices("![") {
+        let target = README[i..]
+            .split_once("](")
+            .map(|(_, rest)| rest)
+            .unwrap_or("");
+        assert!(
+            target.starts_with("https://"),
+            "an image with a relative path: {}",
+            &README[i..(i + 60).min(README.len())]
+        );
+    }
+}
