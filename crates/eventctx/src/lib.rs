@@ -6,7 +6,8 @@
 //! `#[derive(EventToken)]`. The events are level-triggered: a descriptor that is still ready is
 //! reported again by the next wait.
 //!
-//! On Linux the context is an epoll instance; [`Event`] is an eventfd and [`Timer`] a timerfd.
+//! On Linux the context is an epoll instance; [`Event`] is an eventfd, [`Timer`] a timerfd and
+//! [`Signals`] a signalfd (how a daemon handles `SIGTERM` in its wait loop).
 //! A wait that finds descriptors ready is one system call; a wait with a finite timeout that
 //! finds nothing ready makes two (a check that does not block, then the call that blocks), and
 //! every other call is one. Errors are [`std::io::Error`] with the errno kept, and nothing
@@ -72,6 +73,7 @@ mod event;
 mod event_context;
 mod events;
 mod fake_clock;
+mod signals;
 mod sys;
 mod timer;
 mod token;
@@ -85,6 +87,7 @@ pub use event::{Event, EventExt, EventWaitResult};
 pub use event_context::{EVENT_CONTEXT_MAX_EVENTS, EventContext};
 pub use events::{Events, EventsIter};
 pub use fake_clock::{FakeClock, FakeTimer};
+pub use signals::{SignalInfo, Signals};
 #[doc(no_inline)]
 pub use smallvec::SmallVec;
 pub use timer::{Timer, TimerTrait};

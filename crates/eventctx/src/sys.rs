@@ -35,6 +35,7 @@ pub(crate) use epoll::{Poller, ReadyEvent, ReadyEvents, triggered};
 compile_error!("eventctx supports Linux and Android (epoll, eventfd, timerfd) only");
 
 pub(crate) mod eventfd;
+pub(crate) mod signalfd;
 pub(crate) mod time;
 pub(crate) mod timerfd;
 
