@@ -6,10 +6,8 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::thread;
 use std::time::{Duration, Instant};
 
-/// The example's server, compiled from the example's own file.
-#[path = "../../eventctx/examples/echo/server.rs"]
-#[allow(dead_code, missing_docs)]
-mod eventctx_server;
+/// The echo example's server, from the example's own package.
+use eventctx_echo::server::{self as eventctx_server, Pending, ServerConfig};
 
 pub const MESSAGE: usize = 64;
 
@@ -51,7 +49,7 @@ pub fn eventctx(clients: usize, duration: Duration) -> io::Result<f64> {
     let addr = listener.local_addr()?;
     let shutdown = eventctx::Event::new()?;
     let stop = shutdown.try_clone()?;
-    let server = eventctx_server::Server::new(listener, shutdown, None)?;
+    let server = eventctx_server::Server::new(listener, shutdown, None, ServerConfig::default())?;
     let server = thread::spawn(move || server.run());
     let rps = load(addr, clients, duration);
     stop.signal()?;
@@ -88,7 +86,7 @@ struct MioServer {
 
 struct MioConnection {
     stream: mio::net::TcpStream,
-    pending: Vec<u8>,
+    pending: Pending,
 }
 
 impl MioServer {
@@ -120,7 +118,7 @@ impl MioServer {
                         registry.register(&mut stream, mio::Token(FIRST_CLIENT + id), interest)?;
                         conns[id] = Some(MioConnection {
                             stream,
-                            pending: Vec::new(),
+                            pending: Pending::default(),
                         });
                     },
                     WAKER => return Ok(()),
@@ -129,16 +127,13 @@ impl MioServer {
                         let Some(conn) = conns[id].as_mut() else {
                             continue;
                         };
-                        let mut open = eventctx_server::flush(&mut conn.stream, &mut conn.pending)?;
+                        let mut open = conn.pending.flush(&mut conn.stream)?;
                         while open && event.is_readable() {
                             match conn.stream.read(&mut buf) {
                                 Ok(0) => open = false,
                                 Ok(n) => {
-                                    conn.pending.extend_from_slice(&buf[..n]);
-                                    open = eventctx_server::flush(
-                                        &mut conn.stream,
-                                        &mut conn.pending,
-                                    )?;
+                                    conn.pending.extend(&buf[..n]);
+                                    open = conn.pending.flush(&mut conn.stream)?;
                                 }
                                 Err(e) if e.kind() == ErrorKind::WouldBlock => break,
                                 Err(e) if e.kind() == ErrorKind::Interrupted => {}

@@ -1,0 +1,502 @@
+//! The echo server: one `WaitContext` for the listener, every client, a stats `Timer`, a
+//! back-off `Timer`, a shutdown `Event` and, when given, the process's `Signals`.
+
+use std::io::{self, ErrorKind, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use eventctx::{Event, EventToken, EventType, Signals, Timer, TriggeredEvent, WaitContext};
+
+#[derive(EventToken, Clone, Copy, Debug, PartialEq)]
+enum Token {
+    Listener,
+    Client(u32),
+    Tick,
+    Backoff,
+    Stop,
+    Shutdown,
+    Signal,
+}
+
+/// Stop reading from one client whose echoes are not being taken, past this much buffered.
+const MAX_PENDING: usize = 1 << 20;
+/// A buffer that grew past this is given back to the allocator once it is empty.
+const KEEP_CAPACITY: usize = 64 * 1024;
+/// How long to stop accepting after running out of descriptors, unless a connection closes
+/// first.
+const BACKOFF: Duration = Duration::from_millis(100);
+
+/// Echo bytes waiting for the socket to take them: a buffer and how far it has been written.
+#[derive(Debug, Default)]
+pub struct Pending {
+    buf: Vec<u8>,
+    start: usize,
+}
+
+impl Pending {
+    /// Bytes still to write.
+    pub fn len(&self) -> usize {
+        self.buf.len() - self.start
+    }
+
+    /// Whether everything has been written.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Queues `bytes` behind what is pending.
+    pub fn extend(&mut self, bytes: &[u8]) {
+        // Move the unwritten tail to the front before growing, rather than growing forever.
+        if self.start > 0 && self.start >= self.buf.len() / 2 {
+            self.buf.drain(..self.start);
+            self.start = 0;
+        }
+        self.buf.extend_from_slice(bytes);
+    }
+
+    /// Writes what is pending, as far as the socket takes it without blocking. `false` if the
+    /// connection is broken. (The benchmark's mio server uses this too, so that both servers
+    /// do the same work.)
+    pub fn flush(&mut self, stream: &mut impl Write) -> io::Result<bool> {
+        while !self.is_empty() {
+            match stream.write(&self.buf[self.start..]) {
+                Ok(0) => return Ok(false),
+                Ok(n) => self.start += n,
+                Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(true),
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(_) => return Ok(false),
+            }
+        }
+        self.buf.clear();
+        self.start = 0;
+        if self.buf.capacity() > KEEP_CAPACITY {
+            self.buf = Vec::new(); // a burst is over: give its memory back
+        }
+        Ok(true)
+    }
+}
+
+struct Connection {
+    stream: TcpStream,
+    pending: Pending,
+    interest: EventType,
+    /// The peer shut down its writing side: finish the echoes, then close.
+    eof: bool,
+}
+
+/// Counters the server keeps up to date while it runs, readable from other threads.
+#[derive(Debug, Default)]
+pub struct Progress {
+    /// Connections accepted.
+    pub accepted: AtomicU64,
+    /// Connections closed, by the client or because of an error.
+    pub closed: AtomicU64,
+}
+
+/// What the server did, returned when it stops.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ServerStats {
+    /// Connections accepted.
+    pub accepted: u64,
+    /// Connections that ended while serving: the client closed, or the socket failed.
+    pub closed: u64,
+    /// Connections still open when the server stopped, closed by it.
+    pub closed_at_shutdown: u64,
+    /// Bytes read from clients.
+    pub bytes_in: u64,
+    /// Bytes written back.
+    pub bytes_out: u64,
+    /// Times it stopped accepting because the process or system was out of descriptors.
+    pub accept_backoffs: u64,
+    /// The most echo bytes buffered at once, over all connections.
+    pub peak_buffered: u64,
+    /// The signal that stopped it, if one did.
+    pub stopped_by: Option<i32>,
+}
+
+/// How the server is set up; [`ServerConfig::default`] is quiet and buffers at most 64 MiB.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Print a line each second in which something happened.
+    pub report: bool,
+    /// Stop reading from every client while this many echo bytes are buffered in total.
+    pub max_buffered: usize,
+    /// Stop after this long (listen mode's `--duration`).
+    pub stop_after: Option<Duration>,
+}
+
+impl Default for ServerConfig {
+    fn default() -> ServerConfig {
+        ServerConfig {
+            report: false,
+            max_buffered: 64 << 20,
+            stop_after: None,
+        }
+    }
+}
+
+/// The server; [`run`](Server::run) serves until the shutdown event is signaled, a signal
+/// arrives, or `stop_after` passes.
+#[allow(missing_debug_implementations)] // holds sockets and buffers; nothing useful to show
+pub struct Server {
+    ctx: WaitContext<Token>,
+    listener: TcpListener,
+    /// Whether the listener is watched (not while backing off after `EMFILE`).
+    accepting: bool,
+    /// Whether the current run out of descriptors was reported already.
+    exhaustion_reported: bool,
+    tick: Timer,
+    backoff: Timer,
+    stop: Timer,
+    shutdown: Event,
+    signals: Option<Signals>,
+    connections: Vec<Option<Connection>>,
+    free: Vec<u32>,
+    /// Connections that stopped reading because of `max_buffered`.
+    throttled: Vec<u32>,
+    buffered: usize,
+    config: ServerConfig,
+    stats: ServerStats,
+    progress: Arc<Progress>,
+    buf: Vec<u8>,
+}
+
+impl Server {
+    /// A server on `listener` that stops when `shutdown` is signaled, or, with `signals`, when
+    /// one of them arrives.
+    pub fn new(
+        listener: TcpListener,
+        shutdown: Event,
+        signals: Option<Signals>,
+        config: ServerConfig,
+    ) -> io::Result<Server> {
+        listener.set_nonblocking(true)?;
+        let mut tick = Timer::new()?;
+        tick.reset_repeating(Duration::from_secs(1))?;
+        let mut stop = Timer::new()?;
+        if let Some(after) = config.stop_after {
+            stop.reset_oneshot(after)?;
+        }
+        let backoff = Timer::new()?;
+        let ctx = WaitContext::build_with(&[
+            (&listener, Token::Listener),
+            (&tick, Token::Tick),
+            (&backoff, Token::Backoff),
+            (&stop, Token::Stop),
+            (&shutdown, Token::Shutdown),
+        ])?;
+        if let Some(signals) = &signals {
+            ctx.add(signals, Token::Signal)?;
+        }
+        Ok(Server {
+            ctx,
+            listener,
+            accepting: true,
+            exhaustion_reported: false,
+            tick,
+            backoff,
+            stop,
+            shutdown,
+            signals,
+            connections: Vec::new(),
+            free: Vec::new(),
+            throttled: Vec::new(),
+            buffered: 0,
+            config,
+            stats: ServerStats::default(),
+            progress: Arc::new(Progress::default()),
+            buf: vec![0; 64 * 1024],
+        })
+    }
+
+    /// Counters that other threads can watch while the server runs.
+    pub fn progress(&self) -> Arc<Progress> {
+        self.progress.clone()
+    }
+
+    /// The address it listens on.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until told to stop; closes every connection that is left, and returns the stats.
+    pub fn run(mut self) -> io::Result<ServerStats> {
+        let started = Instant::now();
+        let mut last = (0, 0, 0, 0); // bytes in, bytes out, accepted, closed at the last line
+        loop {
+            for event in self.ctx.wait()? {
+                match event.token {
+                    Token::Listener => self.accept()?,
+                    Token::Client(id) => self.serve(id, event)?,
+                    Token::Tick => {
+                        self.tick.mark_waited()?;
+                        let now = (
+                            self.stats.bytes_in,
+                            self.stats.bytes_out,
+                            self.stats.accepted,
+                            self.stats.closed,
+                        );
+                        if self.config.report && now != last {
+                            self.report(started.elapsed(), now, last);
+                        }
+                        if now == last {
+                            release_free_memory(); // idle: give freed buffers back to the OS
+                        }
+                        last = now;
+                    }
+                    Token::Backoff => {
+                        self.backoff.mark_waited()?;
+                        self.resume_accepting()?;
+                    }
+                    Token::Signal => {
+                        let Some(signals) = &self.signals else {
+                            continue;
+                        };
+                        while let Some(info) = signals.read()? {
+                            self.stats.stopped_by.get_or_insert(info.signal);
+                        }
+                        if self.stats.stopped_by.is_some() {
+                            return self.stop_serving();
+                        }
+                    }
+                    Token::Stop => {
+                        self.stop.mark_waited()?;
+                        return self.stop_serving();
+                    }
+                    Token::Shutdown => {
+                        self.shutdown.reset()?;
+                        return self.stop_serving();
+                    }
+                }
+            }
+            if !self.throttled.is_empty() && self.buffered <= self.config.max_buffered / 2 {
+                self.release_throttle()?;
+            }
+        }
+    }
+
+    fn report(&self, elapsed: Duration, now: (u64, u64, u64, u64), last: (u64, u64, u64, u64)) {
+        let mib = |bytes: u64| bytes as f64 / (1 << 20) as f64;
+        let open = self.stats.accepted - self.stats.closed;
+        println!(
+            "[{:>6.1} s] {open} open, {} accepted, {} closed; {:.1} MiB/s in, {:.1} MiB/s out; \
+             {:.1} MiB buffered",
+            elapsed.as_secs_f64(),
+            now.2 - last.2,
+            now.3 - last.3,
+            mib(now.0 - last.0),
+            mib(now.1 - last.1),
+            mib(self.buffered as u64),
+        );
+    }
+
+    /// Stops accepting, writes what each connection has pending as far as its socket takes it
+    /// now, and closes them all.
+    fn stop_serving(mut self) -> io::Result<ServerStats> {
+        self.ctx.delete(&self.listener)?;
+        for id in 0..self.connections.len() as u32 {
+            if let Some(conn) = self.connections[id as usize].as_mut() {
+                let before = conn.pending.len();
+                let _ = conn.pending.flush(&mut conn.stream);
+                let written = before - conn.pending.len();
+                self.stats.bytes_out += written as u64;
+                self.buffered -= written;
+                let _ = conn.stream.shutdown(Shutdown::Both);
+                self.stats.closed_at_shutdown += 1;
+                self.close(id, false)?;
+            }
+        }
+        Ok(self.stats)
+    }
+
+    fn accept(&mut self) -> io::Result<()> {
+        loop {
+            let stream = match self.listener.accept() {
+                Ok((stream, _)) => stream,
+                Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                    self.exhaustion_reported = false; // the queue is drained: all is well
+                    return Ok(());
+                }
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                // A connection reset before it was accepted: nothing to serve.
+                Err(e) if e.kind() == ErrorKind::ConnectionAborted => continue,
+                // Out of descriptors (EMFILE, ENFILE) or memory: the connection waits in the
+                // queue. Watching the listener would report it again at once, so stop, and
+                // try again when a connection closes or the back-off timer fires.
+                Err(e) => return self.pause_accepting(e),
+            };
+            if let Err(e) = self.add_connection(stream) {
+                eprintln!("echo: dropped a new connection: {e}");
+            }
+        }
+    }
+
+    fn add_connection(&mut self, stream: TcpStream) -> io::Result<()> {
+        stream.set_nonblocking(true)?;
+        stream.set_nodelay(true)?;
+        let id = match self.free.pop() {
+            Some(id) => id,
+            None => {
+                self.connections.push(None);
+                (self.connections.len() - 1) as u32
+            }
+        };
+        if let Err(e) = self.ctx.add(&stream, Token::Client(id)) {
+            self.free.push(id);
+            return Err(e);
+        }
+        self.connections[id as usize] = Some(Connection {
+            stream,
+            pending: Pending::default(),
+            interest: EventType::Read,
+            eof: false,
+        });
+        self.stats.accepted += 1;
+        self.progress.accepted.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+
+    fn pause_accepting(&mut self, error: io::Error) -> io::Result<()> {
+        if self.accepting {
+            self.ctx
+                .modify(&self.listener, EventType::None, Token::Listener)?;
+            self.backoff.reset_oneshot(BACKOFF)?;
+            self.accepting = false;
+            self.stats.accept_backoffs += 1;
+        }
+        if !self.exhaustion_reported {
+            let open = self.stats.accepted - self.stats.closed;
+            eprintln!(
+                "echo: accept failed with {open} connections open ({error}); accepting again \
+                 when one closes or in {} ms",
+                BACKOFF.as_millis()
+            );
+            self.exhaustion_reported = true;
+        }
+        Ok(())
+    }
+
+    fn resume_accepting(&mut self) -> io::Result<()> {
+        if !self.accepting {
+            self.backoff.clear()?;
+            self.ctx
+                .modify(&self.listener, EventType::Read, Token::Listener)?;
+            self.accepting = true;
+        }
+        Ok(())
+    }
+
+    fn serve(&mut self, id: u32, event: TriggeredEvent<Token>) -> io::Result<()> {
+        let Some(conn) = self.connections[id as usize].as_mut() else {
+            return Ok(()); // closed earlier in this batch
+        };
+        let before = conn.pending.len();
+        let mut read = 0;
+        let mut open = true;
+        // After the peer's end-of-file only writing is left: a hang-up or error then means
+        // the rest cannot be delivered, which the write attempt finds out.
+        if event.is_writable || (conn.eof && (event.is_hungup || event.is_error)) {
+            open = conn.pending.flush(&mut conn.stream)?;
+        }
+        // A hang-up may come with data still to read: read first, and stop on end-of-file.
+        // A connection that was told to stop reading is not read, whatever is reported.
+        let reading = matches!(conn.interest, EventType::Read | EventType::ReadWrite);
+        if open && reading && (event.is_readable || event.is_hungup || event.is_error) {
+            match conn.stream.read(&mut self.buf) {
+                Ok(0) => conn.eof = true,
+                Ok(n) => {
+                    read = n;
+                    conn.pending.extend(&self.buf[..n]);
+                    open = conn.pending.flush(&mut conn.stream)?;
+                }
+                Err(e) if e.kind() == ErrorKind::WouldBlock => {}
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(_) => open = false, // reset by the peer, or another socket error
+            }
+        }
+        let after = conn.pending.len();
+        self.stats.bytes_in += read as u64;
+        self.stats.bytes_out += (before + read - after) as u64;
+        self.buffered = self.buffered + after - before;
+        self.stats.peak_buffered = self.stats.peak_buffered.max(self.buffered as u64);
+
+        // A connection that is not being read reports only a full hang-up (both directions,
+        // or a reset) or an error: whatever it still has to echo cannot be delivered.
+        let gone = !reading && (event.is_hungup || event.is_error);
+        // The peer is done sending and has every echo (or is gone): the conversation is over.
+        if !open || gone || (conn.eof && after == 0) {
+            return self.close(id, true);
+        }
+        // Watch for room to write while echoes wait, and stop reading when too many wait on
+        // this connection or on all of them (or when there is nothing more to read).
+        let over_total = self.buffered >= self.config.max_buffered;
+        let interest = match after {
+            _ if conn.eof => EventType::Write,
+            n if n >= MAX_PENDING => EventType::Write,
+            0 if over_total => EventType::None,
+            _ if over_total => EventType::Write,
+            0 => EventType::Read,
+            _ => EventType::ReadWrite,
+        };
+        if interest != conn.interest {
+            if over_total && !conn.eof {
+                self.throttled.push(id);
+            }
+            self.ctx.modify(&conn.stream, interest, Token::Client(id))?;
+            conn.interest = interest;
+        }
+        Ok(())
+    }
+
+    /// Lets connections that stopped reading because of the total cap read again.
+    fn release_throttle(&mut self) -> io::Result<()> {
+        for id in std::mem::take(&mut self.throttled) {
+            let Some(conn) = self.connections[id as usize].as_mut() else {
+                continue;
+            };
+            if conn.eof {
+                continue;
+            }
+            let interest = if conn.pending.is_empty() {
+                EventType::Read
+            } else {
+                EventType::ReadWrite
+            };
+            if interest != conn.interest {
+                self.ctx.modify(&conn.stream, interest, Token::Client(id))?;
+                conn.interest = interest;
+            }
+        }
+        Ok(())
+    }
+
+    fn close(&mut self, id: u32, by_client: bool) -> io::Result<()> {
+        if let Some(conn) = self.connections[id as usize].take() {
+            // Deleted before it is dropped: a hung-up socket left in the context would be
+            // reported by every wait.
+            self.ctx.delete(&conn.stream)?;
+            self.buffered -= conn.pending.len();
+            self.free.push(id);
+            if by_client {
+                self.stats.closed += 1;
+                self.progress.closed.fetch_add(1, Ordering::Relaxed);
+            }
+            // A descriptor was freed: a connection waiting in the queue can be accepted now.
+            self.resume_accepting()?;
+        }
+        Ok(())
+    }
+}
+
+/// Gives memory that was freed back to the operating system. glibc keeps freed heap memory
+/// for reuse, so after a burst the resident size would stay at its peak; elsewhere this does
+/// nothing.
+fn release_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free memory of the allocator to the system.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}

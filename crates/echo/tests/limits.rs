@@ -1,0 +1,240 @@
+//! The example as its users run it, in child processes: the server under a 64-descriptor
+//! limit with 100 clients (it stops accepting, keeps serving, and serves the rest once
+//! clients leave), and SIGTERM / SIGINT stopping it cleanly with its summary and status 0.
+//!
+//! The child is this test binary again, with `ECHO_TEST_CHILD` set: it lowers its limit if
+//! asked, then runs `eventctx_echo::main` with the given flags, exactly as the example does.
+//! This test has its own `main` (no libtest harness), so that the child's signal mask is set
+//! before any thread exists, as in the example.
+
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+const CHILD: &str = "ECHO_TEST_CHILD";
+const NOFILE: &str = "ECHO_TEST_NOFILE";
+
+fn main() -> ExitCode {
+    if std::env::var_os(CHILD).is_some() {
+        if let Some(limit) = std::env::var(NOFILE).ok().and_then(|v| v.parse().ok()) {
+            let lim = libc::rlimit {
+                rlim_cur: limit,
+                rlim_max: limit,
+            };
+            // SAFETY: setrlimit reads one rlimit.
+            assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &lim) }, 0);
+        }
+        let args: Vec<String> = std::env::args().skip(1).collect();
+        return eventctx_echo::main(args);
+    }
+    type Case = (&'static str, fn() -> io::Result<()>);
+    let cases: &[Case] = &[
+        ("out_of_descriptors_it_backs_off_and_serves_on", backoff),
+        ("sigterm_in_listen_mode_stops_it_cleanly", sigterm_listen),
+        ("sigint_during_the_load_stops_it_cleanly", sigint_load),
+        ("bad_flags_exit_2_with_a_message", bad_flags),
+    ];
+    println!("\nrunning {} tests", cases.len());
+    let mut failed = 0;
+    for (name, case) in cases {
+        match std::panic::catch_unwind(case) {
+            Ok(Ok(())) => println!("test {name} ... ok"),
+            Ok(Err(e)) => {
+                println!("test {name} ... FAILED: {e}");
+                failed += 1;
+            }
+            Err(_) => {
+                println!("test {name} ... FAILED (panicked)");
+                failed += 1;
+            }
+        }
+    }
+    let result = if failed == 0 { "ok" } else { "FAILED" };
+    println!(
+        "\ntest result: {result}. {} passed; {failed} failed; 0 ignored; 0 measured; 0 filtered out\n",
+        cases.len() - failed
+    );
+    if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+fn spawn(args: &[&str], nofile: Option<u64>) -> io::Result<Child> {
+    let mut command = Command::new(std::env::current_exe()?);
+    command
+        .args(args)
+        .env(CHILD, "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if let Some(n) = nofile {
+        command.env(NOFILE, n.to_string());
+    }
+    command.spawn()
+}
+
+/// Reads the child's first line, "echo: serving on ADDR ...", for the address.
+fn served_address(
+    child: &mut Child,
+) -> io::Result<(SocketAddr, BufReader<std::process::ChildStdout>)> {
+    let mut out = BufReader::new(child.stdout.take().expect("piped"));
+    let mut line = String::new();
+    out.read_line(&mut line)?;
+    let addr = line
+        .split_whitespace()
+        .nth(3)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or_else(|| panic!("no address in {line:?}"));
+    Ok((addr, out))
+}
+
+fn signal(child: &Child, signal: i32) {
+    // SAFETY: kill with our child's pid and a valid signal.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, signal) }, 0);
+}
+
+/// Waits up to 20 s for the child; its status and the rest of its output.
+fn finish(mut child: Child, mut out: impl Read) -> io::Result<(i32, String, String)> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break status;
+        }
+        if Instant::now() > deadline {
+            child.kill()?;
+            panic!("the child did not stop within 20 s");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let mut stdout = String::new();
+    out.read_to_string(&mut stdout)?;
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .expect("piped")
+        .read_to_string(&mut stderr)?;
+    Ok((status.code().unwrap_or(-1), stdout, stderr))
+}
+
+/// Sends `message` and reads the echo, within 5 s.
+fn echo(stream: &mut TcpStream, message: &[u8]) -> io::Result<()> {
+    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+    stream.write_all(message)?;
+    let mut back = vec![0; message.len()];
+    stream.read_exact(&mut back)?;
+    assert_eq!(back, message);
+    Ok(())
+}
+
+fn backoff() -> io::Result<()> {
+    let mut child = spawn(&["--listen", "127.0.0.1:0"], Some(64))?;
+    let (addr, out) = served_address(&mut child)?;
+    // 100 clients against a 64-descriptor limit: the kernel completes every connection (the
+    // backlog is 1024), the server accepts what its limit allows.
+    let mut clients: Vec<TcpStream> = (0..100)
+        .map(|_| TcpStream::connect(addr))
+        .collect::<io::Result<_>>()?;
+    for (i, c) in clients.iter_mut().enumerate() {
+        c.write_all(format!("{i:04}").as_bytes())?;
+    }
+    // The first ones are served while the rest wait in the queue; the server is alive.
+    let mut first = [0u8; 4];
+    clients[0].set_read_timeout(Some(Duration::from_secs(5)))?;
+    clients[0].read_exact(&mut first)?;
+    assert_eq!(&first, b"0000");
+    echo(&mut clients[0], b"still there?")?;
+    assert!(child.try_wait()?.is_none(), "the server exited");
+    // The first 60 leave; the other 40 are accepted as descriptors free up, and each gets its
+    // first message back, then another.
+    drop(clients.drain(..60));
+    for (i, c) in clients.iter_mut().enumerate() {
+        c.set_read_timeout(Some(Duration::from_secs(5)))?;
+        c.read_exact(&mut first)?;
+        assert_eq!(&first, format!("{:04}", i + 60).as_bytes());
+        echo(c, b"and again")?;
+    }
+    drop(clients);
+    signal(&child, libc::SIGTERM);
+    let (code, stdout, stderr) = finish(child, out)?;
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(stderr.contains("accept failed with"), "{stderr}");
+    assert!(stdout.contains("SIGTERM received"), "{stdout}");
+    assert!(
+        stdout.contains("server: 100 connections accepted"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("for want of descriptors"), "{stdout}");
+    Ok(())
+}
+
+fn sigterm_listen() -> io::Result<()> {
+    let mut child = spawn(&["--listen", "127.0.0.1:0"], None)?;
+    let (addr, out) = served_address(&mut child)?;
+    let mut open = TcpStream::connect(addr)?;
+    echo(&mut open, b"hello")?;
+    signal(&child, libc::SIGTERM);
+    let (code, stdout, _) = finish(child, out)?;
+    assert_eq!(code, 0, "{stdout}");
+    assert!(stdout.contains("SIGTERM received: stopped"), "{stdout}");
+    assert!(stdout.contains("1 closed at shutdown"), "{stdout}");
+    // The server closed the connection it still had.
+    let mut rest = Vec::new();
+    open.set_read_timeout(Some(Duration::from_secs(5)))?;
+    let _ = open.read_to_end(&mut rest);
+    assert!(rest.is_empty());
+    Ok(())
+}
+
+fn sigint_load() -> io::Result<()> {
+    let mut child = spawn(&["--clients", "8", "--duration", "60"], None)?;
+    let mut out = BufReader::new(child.stdout.take().expect("piped"));
+    let mut first = String::new();
+    out.read_line(&mut first)?;
+    assert!(first.contains("8 clients"), "{first}");
+    std::thread::sleep(Duration::from_millis(500));
+    signal(&child, libc::SIGINT);
+    let started = Instant::now();
+    let (code, stdout, stderr) = finish(child, out)?;
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "it ran on after SIGINT"
+    );
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(stdout.contains("SIGINT received"), "{stdout}");
+    assert!(stdout.contains("stopped early by SIGINT"), "{stdout}");
+    assert!(stdout.contains("echoes verified"), "{stdout}");
+    Ok(())
+}
+
+fn bad_flags() -> io::Result<()> {
+    for (args, says) in [
+        (&["--bogus"][..], "unknown flag --bogus"),
+        (&["word"][..], "unexpected argument 'word'"),
+        (&["--size", "18446744073709551615"][..], "must be from 1 to"),
+        (&["--duration", "0"][..], "--duration 0"),
+    ] {
+        let output = spawn(args, None)?.wait_with_output()?;
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+    }
+    // An address in use: the error names it.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0")?;
+    let addr = taken.local_addr()?.to_string();
+    let output = spawn(&["--listen", &addr], None)?.wait_with_output()?;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!("cannot listen on {addr}")),
+        "{stderr}"
+    );
+    assert_eq!(output.status.code(), Some(1));
+
+    let help = spawn(&["--help"], None)?.wait_with_output()?;
+    assert!(help.status.success());
+    assert!(String::from_utf8_lossy(&help.stdout).contains("(default 32"));
+    Ok(())
+}
