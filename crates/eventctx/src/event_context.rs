@@ -10,7 +10,7 @@ use std::time::Duration;
 use smallvec::SmallVec;
 
 use crate::sys;
-use crate::{AsRawDescriptor, EventToken, EventType, Events, Result, TriggeredEvent};
+use crate::{AsRawDescriptor, EventToken, EventType, Events, Interest, Result, TriggeredEvent};
 
 /// The most events one [`EventContext::wait`] returns. When more descriptors are ready, the
 /// next wait returns the others.
@@ -150,7 +150,11 @@ impl<T: EventToken> EventContext<T> {
     /// ```
     pub fn add_many(&self, fd_tokens: &[(&dyn AsRawDescriptor, T)]) -> Result<()> {
         for (fd, token) in fd_tokens {
-            self.add_raw(fd.as_raw_descriptor(), EventType::Read, token)?;
+            self.add_raw(
+                fd.as_raw_descriptor(),
+                Interest::new(EventType::Read),
+                token,
+            )?;
         }
         Ok(())
     }
@@ -191,7 +195,11 @@ impl<T: EventToken> EventContext<T> {
     /// [`epoll_ctl(2)`](https://man7.org/linux/man-pages/man2/epoll_ctl.2.html)
     #[doc(alias = "epoll_ctl")]
     pub fn add(&self, fd: &dyn AsRawDescriptor, token: T) -> Result<()> {
-        self.add_raw(fd.as_raw_descriptor(), EventType::Read, &token)
+        self.add_raw(
+            fd.as_raw_descriptor(),
+            Interest::new(EventType::Read),
+            &token,
+        )
     }
 
     /// Adds a descriptor, watching for the events of `event_type`, and names it with `token`.
@@ -223,7 +231,11 @@ impl<T: EventToken> EventContext<T> {
         event_type: EventType,
         token: T,
     ) -> Result<()> {
-        self.add_raw(descriptor.as_raw_descriptor(), event_type, &token)
+        self.add_raw(
+            descriptor.as_raw_descriptor(),
+            Interest::new(event_type),
+            &token,
+        )
     }
 
     /// Replaces the events watched for on a descriptor already added, and its token.
@@ -254,8 +266,86 @@ impl<T: EventToken> EventContext<T> {
     /// ```
     #[doc(alias = "epoll_ctl")]
     pub fn modify(&self, fd: &dyn AsRawDescriptor, event_type: EventType, token: T) -> Result<()> {
-        self.poller
-            .modify(fd.as_raw_descriptor(), event_type, token.as_raw_token())
+        self.poller.modify(
+            fd.as_raw_descriptor(),
+            Interest::new(event_type),
+            token.as_raw_token(),
+        )
+    }
+
+    /// Adds a descriptor with an [`Interest`]: what to watch for, and how to report it
+    /// (level, edge, one-shot, exclusive; with or without priority data).
+    ///
+    /// `add_with(fd, Interest::new(event_type), token)` is
+    /// [`add_for_event`](Self::add_for_event). [`Interest`] says when to use each mode, and
+    /// the trap of each.
+    ///
+    /// # Errors
+    ///
+    /// As for [`add`](Self::add), and `EINVAL` for an exclusive interest that is also one-shot
+    /// or priority.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use eventctx::{Event, EventContext, EventType, Interest};
+    ///
+    /// let event = Event::new()?;
+    /// let ctx: EventContext<u8> = EventContext::new()?;
+    /// ctx.add_with(&event, Interest::new(EventType::Read).edge(), 1)?;
+    /// event.signal()?;
+    /// assert_eq!(ctx.wait()?.len(), 1);
+    /// assert!(ctx.wait_timeout(Duration::ZERO)?.is_empty()); // edge: reported once
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[doc(alias = "epoll_ctl")]
+    pub fn add_with(
+        &self,
+        descriptor: &dyn AsRawDescriptor,
+        interest: Interest,
+        token: T,
+    ) -> Result<()> {
+        self.add_raw(descriptor.as_raw_descriptor(), interest, &token)
+    }
+
+    /// Replaces the [`Interest`] and the token of a descriptor already added; re-arms a
+    /// one-shot descriptor.
+    ///
+    /// # Errors
+    ///
+    /// As for [`modify`](Self::modify), and `EINVAL` for an exclusive interest (the kernel
+    /// allows `EPOLLEXCLUSIVE` only when adding).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use eventctx::{Event, EventContext, EventType, Interest};
+    ///
+    /// let event = Event::new()?;
+    /// let ctx: EventContext<u8> = EventContext::new()?;
+    /// let once = Interest::new(EventType::Read).oneshot();
+    /// ctx.add_with(&event, once, 1)?;
+    /// event.signal()?;
+    /// assert_eq!(ctx.wait()?.len(), 1);
+    /// assert!(ctx.wait_timeout(Duration::ZERO)?.is_empty()); // disarmed
+    /// ctx.modify_with(&event, once, 1)?;
+    /// assert_eq!(ctx.wait()?.len(), 1); // still signaled: reported again
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[doc(alias = "epoll_ctl")]
+    pub fn modify_with(
+        &self,
+        descriptor: &dyn AsRawDescriptor,
+        interest: Interest,
+        token: T,
+    ) -> Result<()> {
+        self.poller.modify(
+            descriptor.as_raw_descriptor(),
+            interest,
+            token.as_raw_token(),
+        )
     }
 
     /// Stops watching a descriptor.
@@ -399,8 +489,8 @@ impl<T: EventToken> EventContext<T> {
         self.poller.wait_vec(&mut events.ready.0, timeout)
     }
 
-    fn add_raw(&self, fd: RawFd, event_type: EventType, token: &T) -> Result<()> {
-        self.poller.add(fd, event_type, token.as_raw_token())
+    fn add_raw(&self, fd: RawFd, interest: Interest, token: &T) -> Result<()> {
+        self.poller.add(fd, interest, token.as_raw_token())
     }
 
     #[inline(always)]

@@ -73,6 +73,7 @@ mod event;
 mod event_context;
 mod events;
 mod fake_clock;
+mod interest;
 mod signals;
 mod sys;
 mod timer;
@@ -87,12 +88,13 @@ pub use event::{Event, EventExt, EventWaitResult};
 pub use event_context::{EVENT_CONTEXT_MAX_EVENTS, EventContext};
 pub use events::{Events, EventsIter};
 pub use fake_clock::{FakeClock, FakeTimer};
+pub use interest::{EventType, Interest, TriggeredEvent};
 pub use signals::{SignalInfo, Signals};
 #[doc(no_inline)]
 pub use smallvec::SmallVec;
 pub use timer::{Timer, TimerTrait};
 pub use token::EventToken;
-pub use wait_context::{EventType, TriggeredEvent, WaitContext};
+pub use wait_context::WaitContext;
 
 #[doc(hidden)]
 pub use token::__private;

@@ -6,13 +6,16 @@
 //! them; they never name a system call. A back-end module provides:
 //!
 //! - `Poller`: an owned kernel object watching descriptors, with `new()`,
-//!   `add(fd, EventType, data)`, `modify(fd, EventType, data)`, `delete(fd)` and
+//!   `add(fd, Interest, data)`, `modify(fd, Interest, data)`, `delete(fd)` and
 //!   `wait(&mut [MaybeUninit<ReadyEvent>], Option<Duration>) -> io::Result<&[ReadyEvent]>`,
 //!   `wait_vec(&mut Vec<ReadyEvent>, Option<Duration>) -> io::Result<usize>` (fills the spare
 //!   capacity, never grows it), and `AsFd`. `data` is the token's `u64`; `None` as timeout
 //!   waits forever. None of these allocates.
 //! - `ReadyEvent`: one entry filled in by `wait`, with `token() -> u64` and
 //!   `triggered::<T>() -> TriggeredEvent<T>`.
+//!
+//! The words a back-end takes and gives (`EventType`, `Interest`, `TriggeredEvent`) live in
+//! `crate::interest`, which imports nothing of the public fronts.
 //!
 //! and these promises, which the tests hold every back-end to:
 //!

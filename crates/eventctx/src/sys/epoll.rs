@@ -13,7 +13,8 @@ use rustix::time::Timespec;
 
 use super::borrow_raw;
 use super::time::Deadline;
-use crate::{EventToken, EventType, TriggeredEvent};
+use crate::interest::{EventType, Interest, TriggeredEvent};
+use crate::token::EventToken;
 
 /// One ready descriptor, as `epoll_wait` reports it.
 pub(crate) type ReadyEvent = epoll::Event;
@@ -35,17 +36,38 @@ pub(crate) struct Poller {
     epoll: OwnedFd,
 }
 
-/// What each [`EventType`] asks epoll for. Read interest includes `EPOLLRDHUP`, so that a
-/// socket whose peer shut down its writing side is reported hung up. `EPOLLHUP` and `EPOLLERR`
-/// are always reported, whatever is asked.
+/// What an [`Interest`] asks epoll for. Read interest includes `EPOLLRDHUP`, so that a
+/// socket whose peer shut down its writing side is reported hung up, except beside
+/// `EPOLLEXCLUSIVE`, which the kernel allows only with `EPOLLIN`, `EPOLLOUT`, `EPOLLET` and
+/// `EPOLLWAKEUP`. `EPOLLHUP` and `EPOLLERR` are always reported, whatever is asked.
+///
+/// The kernel's rules for `EPOLLEXCLUSIVE` are checked here, so that breaking them is the same
+/// `EINVAL` in every back-end: not with `EPOLLONESHOT` or `EPOLLPRI`.
 #[inline]
-fn interest(event_type: EventType) -> EventFlags {
-    match event_type {
+fn flags(interest: Interest) -> io::Result<EventFlags> {
+    let mut flags = match interest.event_type() {
         EventType::None => EventFlags::empty(),
         EventType::Read => EventFlags::IN | EventFlags::RDHUP,
         EventType::Write => EventFlags::OUT,
         EventType::ReadWrite => EventFlags::IN | EventFlags::RDHUP | EventFlags::OUT,
+    };
+    if interest.is_edge() {
+        flags |= EventFlags::ET;
     }
+    if interest.is_oneshot() {
+        flags |= EventFlags::ONESHOT;
+    }
+    if interest.is_priority() {
+        flags |= EventFlags::PRI;
+    }
+    if interest.is_exclusive() {
+        if interest.is_oneshot() || interest.is_priority() {
+            return Err(Errno::INVAL.into());
+        }
+        flags.remove(EventFlags::RDHUP);
+        flags |= EventFlags::EXCLUSIVE;
+    }
+    Ok(flags)
 }
 
 impl Poller {
@@ -57,27 +79,23 @@ impl Poller {
 
     /// `epoll_ctl(EPOLL_CTL_ADD)`.
     #[inline]
-    pub(crate) fn add(&self, fd: RawFd, event_type: EventType, data: u64) -> io::Result<()> {
+    pub(crate) fn add(&self, fd: RawFd, interest: Interest, data: u64) -> io::Result<()> {
+        let flags = flags(interest)?;
         let fd = borrow_raw(fd)?;
-        epoll::add(
-            &self.epoll,
-            fd,
-            EventData::new_u64(data),
-            interest(event_type),
-        )?;
+        epoll::add(&self.epoll, fd, EventData::new_u64(data), flags)?;
         Ok(())
     }
 
-    /// `epoll_ctl(EPOLL_CTL_MOD)`.
+    /// `epoll_ctl(EPOLL_CTL_MOD)`. `EPOLLEXCLUSIVE` is refused with `EINVAL`, as the kernel
+    /// refuses it, before the descriptor is looked at.
     #[inline]
-    pub(crate) fn modify(&self, fd: RawFd, event_type: EventType, data: u64) -> io::Result<()> {
+    pub(crate) fn modify(&self, fd: RawFd, interest: Interest, data: u64) -> io::Result<()> {
+        if interest.is_exclusive() {
+            return Err(Errno::INVAL.into());
+        }
+        let flags = flags(interest)?;
         let fd = borrow_raw(fd)?;
-        epoll::modify(
-            &self.epoll,
-            fd,
-            EventData::new_u64(data),
-            interest(event_type),
-        )?;
+        epoll::modify(&self.epoll, fd, EventData::new_u64(data), flags)?;
         Ok(())
     }
 
@@ -194,12 +212,17 @@ pub(crate) fn triggered<T: EventToken>(event: &ReadyEvent) -> TriggeredEvent<T> 
         is_writable: flags.contains(EventFlags::OUT),
         is_hungup: flags.intersects(EventFlags::HUP | EventFlags::RDHUP),
         is_error: flags.contains(EventFlags::ERR),
+        is_priority: flags.contains(EventFlags::PRI),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn interest(event_type: EventType) -> EventFlags {
+        flags(Interest::new(event_type)).unwrap()
+    }
 
     #[test]
     fn read_interest_asks_for_peer_half_close() {
@@ -210,8 +233,30 @@ mod tests {
     }
 
     #[test]
+    fn modes_map_to_their_flags() {
+        let read = Interest::new(EventType::Read);
+        assert!(flags(read.edge()).unwrap().contains(EventFlags::ET));
+        assert!(flags(read.oneshot()).unwrap().contains(EventFlags::ONESHOT));
+        assert!(flags(read.priority()).unwrap().contains(EventFlags::PRI));
+        let exclusive = flags(read.exclusive()).unwrap();
+        assert!(exclusive.contains(EventFlags::EXCLUSIVE | EventFlags::IN));
+        assert!(
+            !exclusive.contains(EventFlags::RDHUP),
+            "the kernel refuses RDHUP here"
+        );
+        assert!(flags(read.exclusive().oneshot()).is_err());
+        assert!(flags(read.exclusive().priority()).is_err());
+        assert!(flags(read.exclusive().edge()).is_ok());
+    }
+
+    #[test]
     fn every_reported_condition_sets_a_flag() {
-        for flags in [EventFlags::HUP, EventFlags::RDHUP, EventFlags::ERR] {
+        for flags in [
+            EventFlags::HUP,
+            EventFlags::RDHUP,
+            EventFlags::ERR,
+            EventFlags::PRI,
+        ] {
             let event = ReadyEvent {
                 flags,
                 data: EventData::new_u64(3),
@@ -219,7 +264,7 @@ mod tests {
             let t = triggered::<u64>(&event);
             assert_eq!(t.token, 3);
             assert!(
-                t.is_readable || t.is_writable || t.is_hungup || t.is_error,
+                t.is_readable || t.is_writable || t.is_hungup || t.is_error || t.is_priority,
                 "{flags:?}"
             );
         }
