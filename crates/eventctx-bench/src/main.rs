@@ -16,6 +16,7 @@ mod echo;
 mod fds;
 mod plot;
 mod scenario;
+mod threads;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -226,8 +227,26 @@ fn run(opts: Options) -> io::Result<()> {
         echo.entry("mio").or_default().push(echo::mio(clients, d)?);
     }
 
+    // Thread pools: events handled per second, each way of sharing, interleaved.
+    let pool_secs = Duration::from_secs_f64(if opts.quick { 0.2 } else { 0.5 });
+    let mut pools: BTreeMap<(&str, usize), Vec<f64>> = BTreeMap::new();
+    for _ in 0..opts.rounds.min(5) {
+        for t in THREADS {
+            for name in threads::POOLS {
+                let rate = threads::events_per_second(name, t, pool_secs)?;
+                pools.entry((name, t)).or_default().push(rate);
+            }
+        }
+    }
+    let herd_rounds = if opts.quick { 50 } else { 300 };
+    let herd = (
+        threads::herd(false, herd_rounds)?,
+        threads::herd(true, herd_rounds)?,
+    );
+
     std::fs::create_dir_all(&opts.out)?;
-    let table = report(&results, &scenarios, &echo, clients)?;
+    let mut table = report(&results, &scenarios, &echo, clients)?;
+    table.push_str(&pool_report(&pools, herd, herd_rounds));
     print!("{table}");
     write_csv(&opts, &results, &echo)?;
     let series: Vec<(&str, Vec<(usize, f64)>)> = BACKENDS
@@ -338,6 +357,48 @@ fn report(
             .into(),
     );
     Ok(out)
+}
+
+/// Thread counts for the pool table.
+const THREADS: [usize; 3] = [1, 2, 4];
+
+fn pool_report(
+    pools: &BTreeMap<(&str, usize), Vec<f64>>,
+    herd: (f64, f64),
+    herd_rounds: usize,
+) -> String {
+    let mut out = format!(
+        "\nthread pools: events handled per second (millions), {} eventfds, median of {} rounds;\n\
+         ratio to eventctx-oneshot at the same thread count; this machine has {} cores\n{:<22}",
+        threads::DESCRIPTORS,
+        pools.values().next().map_or(0, Vec::len),
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        "pool"
+    );
+    for t in THREADS {
+        let _ = write!(
+            out,
+            " {:>19}",
+            format!("{t} thread{}", if t == 1 { "" } else { "s" })
+        );
+    }
+    out.push('\n');
+    for name in threads::POOLS {
+        let _ = write!(out, "{name:<22}");
+        for t in THREADS {
+            let m = median(&pools[&(name, t)], |x| *x);
+            let base = median(&pools[&("eventctx-oneshot", t)], |x| *x);
+            let _ = write!(out, " {:>11.2} ({:>4.2}x)", m / 1e6, m / base);
+        }
+        out.push('\n');
+    }
+    let _ = write!(
+        out,
+        "\nherd: one eventfd in 4 contexts, a thread waiting on each, {herd_rounds} signals: \
+         {:.2} threads woken per signal level-triggered, {:.2} with Interest::exclusive\n",
+        herd.0, herd.1
+    );
+    out
 }
 
 fn write_csv(opts: &Options, results: &Results, echo: &BTreeMap<&str, Vec<f64>>) -> io::Result<()> {
