@@ -58,6 +58,9 @@
 //! - **Duplicated descriptors.** The kernel watches the open file, not the number. A
 //!   descriptor that was `dup`ed (or inherited by `fork`) stays watched after you close the
 //!   number you added, until every copy is closed; delete it before closing it.
+//! - **Other modes.** [`EventContext::add_with`] takes an [`Interest`]: edge-triggered,
+//!   one-shot (for a pool of threads sharing one context), priority data, or exclusive
+//!   wake-ups; [`Interest`] says when to use each, and its trap.
 //! - **Batches of 16.** [`EventContext::wait`] returns at most 16 events. When more are ready,
 //!   the next wait returns the others: the kernel rotates its ready list, so none is starved.
 //!   [`EventContext::wait_into`] fills a reusable [`Events`] buffer of any size instead.
