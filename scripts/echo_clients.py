@@ -75,17 +75,15 @@ async def flood_one(addr, size, chunk, counters):
         w.write_eof()
 
     async def receive():
-        got, pos = 0, 0
+        got = 0
+        doubled = payload + payload
         while True:
-            data = await r.read(1 << 16)
+            data = await r.read(chunk)
             if not data:
                 return got
-            for k in range(0, len(data)):
-                pass
-            # Check against the repeating payload.
+            # The echo repeats the payload: check each read against it, from where it is.
             off = got % chunk
-            expect = (payload[off:] + payload * (len(data) // chunk + 2))[: len(data)]
-            if data != expect:
+            if data != doubled[off : off + len(data)]:
                 counters["bad"] += 1
             got += len(data)
 
