@@ -177,6 +177,25 @@ struct Stats {
     overlaps: AtomicU64,
 }
 
+/// Accepts every connection waiting on `listener` (non-blocking) and hands each to `add`.
+/// An accept error other than "none left" is reported and ends this round; the listener stays.
+fn accept_each(
+    listener: &TcpListener,
+    mut add: impl FnMut(TcpStream) -> io::Result<()>,
+) -> io::Result<()> {
+    loop {
+        match listener.accept() {
+            Ok((stream, _)) => add(stream)?,
+            Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(()),
+            Err(e) if e.kind() == ErrorKind::ConnectionAborted => {}
+            Err(e) => {
+                eprintln!("workers: accept: {e}");
+                return Ok(());
+            }
+        }
+    }
+}
+
 /// One worker of `--mode shared`: waits on the shared context; everything it is handed is its
 /// alone until it re-arms it.
 fn shared_worker(
@@ -194,16 +213,7 @@ fn shared_worker(
             match event.token {
                 STOP => return Ok(handled), // level-triggered: every worker sees it
                 LISTENER => {
-                    loop {
-                        let stream = match listener.accept() {
-                            Ok((stream, _)) => stream,
-                            Err(e) if e.kind() == ErrorKind::WouldBlock => break,
-                            Err(e) if e.kind() == ErrorKind::ConnectionAborted => continue,
-                            Err(e) => {
-                                eprintln!("workers: accept: {e}");
-                                break;
-                            }
-                        };
+                    accept_each(listener, |stream| {
                         let id = next_id.fetch_add(1, Ordering::Relaxed);
                         let conn = Arc::new(Mutex::new(Connection::new(stream)?));
                         // In the map before it is armed: the thread it goes to must find it.
@@ -212,7 +222,8 @@ fn shared_worker(
                         ctx.add_with(&guard.stream, Interest::new(EventType::Read).oneshot(), id)?;
                         drop(guard);
                         stats.accepted.fetch_add(1, Ordering::Relaxed);
-                    }
+                        Ok(())
+                    })?;
                     let rearm = Interest::new(EventType::Read).oneshot();
                     ctx.modify_with(listener, rearm, LISTENER)?;
                 }
@@ -262,23 +273,15 @@ fn exclusive_worker(listener: &TcpListener, stop: &Event, stats: &Stats) -> io::
             handled += 1;
             match event.token {
                 STOP => return Ok(handled),
-                LISTENER => loop {
-                    // Another thread may have taken it: WouldBlock is the common answer.
-                    let stream = match listener.accept() {
-                        Ok((stream, _)) => stream,
-                        Err(e) if e.kind() == ErrorKind::WouldBlock => break,
-                        Err(e) if e.kind() == ErrorKind::ConnectionAborted => continue,
-                        Err(e) => {
-                            eprintln!("workers: accept: {e}");
-                            break;
-                        }
-                    };
+                // Another thread may have taken it: no connection at all is the common case.
+                LISTENER => accept_each(listener, |stream| {
                     let conn = Connection::new(stream)?;
                     ctx.add(&conn.stream, next_id)?;
                     connections.insert(next_id, conn);
                     next_id += 1;
                     stats.accepted.fetch_add(1, Ordering::Relaxed);
-                },
+                    Ok(())
+                })?,
                 id => {
                     let Some(conn) = connections.get_mut(&id) else {
                         continue;

@@ -268,12 +268,24 @@ fn run(opts: Options) -> io::Result<()> {
         .collect();
     let svg = opts.out.join("scale.svg");
     plot::scale_svg(&svg, &series)?;
+    let pool_series: Vec<(&str, Vec<(usize, f64)>)> = threads::POOLS
+        .iter()
+        .map(|&name| {
+            let points = THREADS
+                .iter()
+                .map(|&t| (t, median(&pools[&(name, t)], |x| *x) / 1e6))
+                .collect();
+            (name, points)
+        })
+        .collect();
+    plot::threads_svg(&opts.out.join("threads.svg"), &pool_series)?;
     std::fs::write(opts.out.join("table.txt"), &table)?;
     println!(
-        "\n{scale_note}\nwrote {}, {}, {} in {:.0} s",
+        "\n{scale_note}\nwrote {}, {}, {}, {} in {:.0} s",
         opts.out.join("results.csv").display(),
         opts.out.join("summary.csv").display(),
         svg.display(),
+        opts.out.join("threads.svg").display(),
         started.elapsed().as_secs_f64()
     );
     Ok(())

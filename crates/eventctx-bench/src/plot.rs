@@ -1,17 +1,41 @@
-//! The scale plot: cost per round trip against registered descriptors, one line per back-end.
+//! The plots: a line per back-end over a log-scaled x axis (registered descriptors for the
+//! scale plot, threads for the thread-pool plot).
 
 use std::io;
 use std::path::Path;
 
 use plotters::prelude::*;
 
+/// What a plot says: its caption and the descriptions of its axes.
+struct Labels {
+    caption: &'static str,
+    x: &'static str,
+    y: &'static str,
+}
+
 /// `series`: (back-end, [(registered, ns per round trip)]).
 pub fn scale_svg(path: &Path, series: &[(&str, Vec<(usize, f64)>)]) -> io::Result<()> {
-    draw(path, series).map_err(|e| io::Error::other(e.to_string()))
+    let labels = Labels {
+        caption: "ping cost vs registered descriptors (lower is better)",
+        x: "registered descriptors (log scale)",
+        y: "ns per signal + wait + read (median)",
+    };
+    draw(path, &labels, series).map_err(|e| io::Error::other(e.to_string()))
+}
+
+/// `series`: (pool, [(threads, millions of events handled per second)]).
+pub fn threads_svg(path: &Path, series: &[(&str, Vec<(usize, f64)>)]) -> io::Result<()> {
+    let labels = Labels {
+        caption: "events handled per second vs threads, 2 cores (higher is better)",
+        x: "threads (log scale)",
+        y: "millions of events per second (median)",
+    };
+    draw(path, &labels, series).map_err(|e| io::Error::other(e.to_string()))
 }
 
 fn draw(
     path: &Path,
+    labels: &Labels,
     series: &[(&str, Vec<(usize, f64)>)],
 ) -> Result<(), Box<dyn std::error::Error>> {
     let xs = series
@@ -26,18 +50,15 @@ fn draw(
     let root = SVGBackend::new(path, (900, 540)).into_drawing_area();
     root.fill(&WHITE)?;
     let mut chart = ChartBuilder::on(&root)
-        .caption(
-            "ping cost vs registered descriptors (lower is better)",
-            ("sans-serif", 20),
-        )
+        .caption(labels.caption, ("sans-serif", 20))
         .margin(16)
         .x_label_area_size(48)
         .y_label_area_size(64)
         .build_cartesian_2d((x_min..x_max).log_scale(), 0f64..y_max)?;
     chart
         .configure_mesh()
-        .x_desc("registered descriptors (log scale)")
-        .y_desc("ns per signal + wait + read (median)")
+        .x_desc(labels.x)
+        .y_desc(labels.y)
         .x_label_formatter(&|x| format!("{x:.0}"))
         .draw()?;
     let colors = [BLACK, RED, BLUE, GREEN, MAGENTA, CYAN];
