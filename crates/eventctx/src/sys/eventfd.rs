@@ -140,4 +140,28 @@ mod tests {
         assert_eq!(read_blocking(fd.as_fd())?, 1);
         Ok(())
     }
+
+    /// The path for kernels without `RWF_NOWAIT` on eventfd, run directly (this kernel has it,
+    /// so the global choice never falls back here): a poll first, so a zero counter on a
+    /// blocking eventfd returns `None` instead of blocking.
+    #[test]
+    fn the_fallback_reads_only_what_a_poll_saw() -> io::Result<()> {
+        let blocking = eventfd(0, EventfdFlags::CLOEXEC)?;
+        assert_eq!(read_after_poll(blocking.as_fd())?, None);
+        add(blocking.as_fd(), 5)?;
+        assert_eq!(read_after_poll(blocking.as_fd())?, Some(5));
+        assert_eq!(read_after_poll(blocking.as_fd())?, None);
+        // And on a non-blocking one, as old kernels' `create` makes.
+        let nonblocking = eventfd(0, EventfdFlags::CLOEXEC | EventfdFlags::NONBLOCK)?;
+        assert_eq!(read_after_poll(nonblocking.as_fd())?, None);
+        // A blocking read of a non-blocking eventfd gets EAGAIN, polls, and reads.
+        let writer = nonblocking.try_clone()?;
+        let t = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            add(writer.as_fd(), 2)
+        });
+        assert_eq!(read_blocking(nonblocking.as_fd())?, 2);
+        t.join().unwrap()?;
+        Ok(())
+    }
 }
