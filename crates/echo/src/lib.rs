@@ -151,6 +151,12 @@ fn print_server(stats: &ServerStats) {
          {} bytes in, {} bytes out",
         stats.accepted, stats.closed, stats.closed_at_shutdown, stats.bytes_in, stats.bytes_out
     );
+    if stats.stalled > 0 {
+        println!(
+            "server: closed {} connections whose peers took no echo for 10 s",
+            stats.stalled
+        );
+    }
     if stats.accept_backoffs > 0 {
         println!(
             "server: stopped accepting {} times for want of descriptors, and served on",

@@ -84,6 +84,9 @@ struct Connection {
     interest: EventType,
     /// The peer shut down its writing side: finish the echoes, then close.
     eof: bool,
+    /// When a byte last moved either way: a connection whose echoes wait and whose peer
+    /// takes none of them for `stall_timeout` is closed.
+    last_progress: Instant,
 }
 
 /// Counters the server keeps up to date while it runs, readable from other threads.
@@ -110,6 +113,8 @@ pub struct ServerStats {
     pub bytes_out: u64,
     /// Times it stopped accepting because the process or system was out of descriptors.
     pub accept_backoffs: u64,
+    /// Connections closed because their peer took no echo for `stall_timeout`.
+    pub stalled: u64,
     /// The most echo bytes buffered at once, over all connections.
     pub peak_buffered: u64,
     /// The signal that stopped it, if one did.
@@ -121,10 +126,15 @@ pub struct ServerStats {
 pub struct ServerConfig {
     /// Print a line each second in which something happened.
     pub report: bool,
-    /// Stop reading from every client while this many echo bytes are buffered in total.
+    /// While this many echo bytes are buffered in total, clients with echoes waiting stop
+    /// being read; clients with none waiting keep being read (each read adds at most 64 KiB),
+    /// so peers that take their echoes are served whatever the others do.
     pub max_buffered: usize,
     /// Stop after this long (listen mode's `--duration`).
     pub stop_after: Option<Duration>,
+    /// Close a connection whose echoes have waited this long with none taken: a peer that
+    /// stops reading would otherwise hold its buffers for good.
+    pub stall_timeout: Duration,
 }
 
 impl Default for ServerConfig {
@@ -133,6 +143,7 @@ impl Default for ServerConfig {
             report: false,
             max_buffered: 64 << 20,
             stop_after: None,
+            stall_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -154,8 +165,6 @@ pub struct Server {
     signals: Option<Signals>,
     connections: Vec<Option<Connection>>,
     free: Vec<u32>,
-    /// Connections that stopped reading because of `max_buffered`.
-    throttled: Vec<u32>,
     buffered: usize,
     config: ServerConfig,
     stats: ServerStats,
@@ -202,7 +211,6 @@ impl Server {
             signals,
             connections: Vec::new(),
             free: Vec::new(),
-            throttled: Vec::new(),
             buffered: 0,
             config,
             stats: ServerStats::default(),
@@ -245,6 +253,7 @@ impl Server {
                             release_free_memory(); // idle: give freed buffers back to the OS
                         }
                         last = now;
+                        self.close_stalled()?;
                     }
                     Token::Backoff => {
                         self.backoff.mark_waited()?;
@@ -270,9 +279,6 @@ impl Server {
                         return self.stop_serving();
                     }
                 }
-            }
-            if !self.throttled.is_empty() && self.buffered <= self.config.max_buffered / 2 {
-                self.release_throttle()?;
             }
         }
     }
@@ -352,6 +358,7 @@ impl Server {
             pending: Pending::default(),
             interest: EventType::Read,
             eof: false,
+            last_progress: Instant::now(),
         });
         self.stats.accepted += 1;
         self.progress.accepted.fetch_add(1, Ordering::Relaxed);
@@ -417,6 +424,9 @@ impl Server {
             }
         }
         let after = conn.pending.len();
+        if read > 0 || after < before {
+            conn.last_progress = Instant::now();
+        }
         self.stats.bytes_in += read as u64;
         self.stats.bytes_out += (before + read - after) as u64;
         self.buffered = self.buffered + after - before;
@@ -430,43 +440,35 @@ impl Server {
             return self.close(id, true);
         }
         // Watch for room to write while echoes wait, and stop reading when too many wait on
-        // this connection or on all of them (or when there is nothing more to read).
+        // this connection, or when this one has echoes waiting and all of them together hold
+        // too much (or when there is nothing more to read). A connection with nothing
+        // waiting keeps reading: peers that take their echoes are served whatever others do.
         let over_total = self.buffered >= self.config.max_buffered;
         let interest = match after {
             _ if conn.eof => EventType::Write,
             n if n >= MAX_PENDING => EventType::Write,
-            0 if over_total => EventType::None,
-            _ if over_total => EventType::Write,
             0 => EventType::Read,
+            _ if over_total => EventType::Write,
             _ => EventType::ReadWrite,
         };
         if interest != conn.interest {
-            if over_total && !conn.eof {
-                self.throttled.push(id);
-            }
             self.ctx.modify(&conn.stream, interest, Token::Client(id))?;
             conn.interest = interest;
         }
         Ok(())
     }
 
-    /// Lets connections that stopped reading because of the total cap read again.
-    fn release_throttle(&mut self) -> io::Result<()> {
-        for id in std::mem::take(&mut self.throttled) {
-            let Some(conn) = self.connections[id as usize].as_mut() else {
-                continue;
+    /// Closes the connections whose echoes have waited `stall_timeout` with none taken.
+    fn close_stalled(&mut self) -> io::Result<()> {
+        let limit = self.config.stall_timeout;
+        for id in 0..self.connections.len() as u32 {
+            let stalled = match &self.connections[id as usize] {
+                Some(conn) => !conn.pending.is_empty() && conn.last_progress.elapsed() >= limit,
+                None => false,
             };
-            if conn.eof {
-                continue;
-            }
-            let interest = if conn.pending.is_empty() {
-                EventType::Read
-            } else {
-                EventType::ReadWrite
-            };
-            if interest != conn.interest {
-                self.ctx.modify(&conn.stream, interest, Token::Client(id))?;
-                conn.interest = interest;
+            if stalled {
+                self.stats.stalled += 1;
+                self.close(id, true)?;
             }
         }
         Ok(())
