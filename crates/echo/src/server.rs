@@ -484,9 +484,10 @@ impl Server {
             if by_client {
                 self.stats.closed += 1;
                 self.progress.closed.fetch_add(1, Ordering::Relaxed);
+                // A descriptor was freed: a connection waiting in the queue can be accepted
+                // now. (Not at shutdown, where the listener has left the context.)
+                self.resume_accepting()?;
             }
-            // A descriptor was freed: a connection waiting in the queue can be accepted now.
-            self.resume_accepting()?;
         }
         Ok(())
     }

@@ -32,6 +32,10 @@ fn main() -> ExitCode {
     let cases: &[Case] = &[
         ("out_of_descriptors_it_backs_off_and_serves_on", backoff),
         ("sigterm_in_listen_mode_stops_it_cleanly", sigterm_listen),
+        (
+            "sigterm_while_out_of_descriptors_stops_it_cleanly",
+            sigterm_out_of_descriptors,
+        ),
         ("sigint_during_the_load_stops_it_cleanly", sigint_load),
         ("bad_flags_exit_2_with_a_message", bad_flags),
     ];
@@ -185,6 +189,22 @@ fn sigterm_listen() -> io::Result<()> {
     open.set_read_timeout(Some(Duration::from_secs(5)))?;
     let _ = open.read_to_end(&mut rest);
     assert!(rest.is_empty());
+    Ok(())
+}
+
+/// SIGTERM while the server is not accepting (out of descriptors, clients in the queue).
+fn sigterm_out_of_descriptors() -> io::Result<()> {
+    let mut child = spawn(&["--listen", "127.0.0.1:0"], Some(64))?;
+    let (addr, out) = served_address(&mut child)?;
+    let mut clients: Vec<TcpStream> = (0..100)
+        .map(|_| TcpStream::connect(addr))
+        .collect::<io::Result<_>>()?;
+    echo(&mut clients[0], b"served")?; // the server is up and has backed off by now
+    signal(&child, libc::SIGTERM);
+    let (code, stdout, stderr) = finish(child, out)?;
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(stdout.contains("SIGTERM received: stopped"), "{stdout}");
+    assert!(stdout.contains("closed at shutdown"), "{stdout}");
     Ok(())
 }
 
