@@ -35,7 +35,7 @@ pub struct LoadConfig {
 pub struct LoadResult {
     /// Messages whose echo came back whole.
     pub requests: u64,
-    /// Bytes written, and bytes read back.
+    /// Bytes written.
     pub bytes_sent: u64,
     /// Bytes read back.
     pub bytes_received: u64,

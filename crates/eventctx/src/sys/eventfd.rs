@@ -91,26 +91,31 @@ pub(crate) fn read_nowait(fd: BorrowedFd<'_>) -> io::Result<Option<u64>> {
             );
             match result {
                 Ok(_) => {
-                    NOWAIT.store(YES, Ordering::Relaxed);
+                    learned(YES);
                     return Ok(Some(u64::from_ne_bytes(buf)));
                 }
                 Err(Errno::AGAIN) => {
-                    NOWAIT.store(YES, Ordering::Relaxed);
+                    learned(YES);
                     return Ok(None);
                 }
                 Err(Errno::INTR) => {}
                 // Before 5.12 eventfd refuses RWF_NOWAIT; before 4.14 every file does, and
                 // before 4.6 there is no preadv2.
-                Err(Errno::OPNOTSUPP | Errno::NOSYS) => {
-                    NOWAIT.store(NO, Ordering::Relaxed);
-                    break;
-                }
+                Err(Errno::OPNOTSUPP | Errno::NOSYS) => break,
                 Err(e) => return Err(e.into()),
             }
         }
     }
-    NOWAIT.store(NO, Ordering::Relaxed);
+    learned(NO);
     read_after_poll(fd)
+}
+
+/// Records what a read found out about `RWF_NOWAIT`, once: every later read only loads the
+/// answer, so threads reading events do not keep writing one shared cache line.
+fn learned(answer: u8) {
+    if NOWAIT.load(Ordering::Relaxed) != answer {
+        NOWAIT.store(answer, Ordering::Relaxed);
+    }
 }
 
 /// The fallback for kernels without `RWF_NOWAIT` on eventfd: read only what a poll saw.
