@@ -138,7 +138,11 @@ impl Connection {
             Ok(true) => {}
             _ => return Next::Close,
         }
-        if !self.eof && (event.is_readable || event.is_hungup || event.is_error) {
+        // A half-close (`is_read_closed`) comes with data still queued: read until 0, so that
+        // nothing the peer sent before it stopped writing is lost.
+        let read_ready =
+            event.is_readable || event.is_read_closed || event.is_hungup || event.is_error;
+        if !self.eof && read_ready {
             while self.pending.len() < MAX_PENDING {
                 match self.stream.read(buf) {
                     Ok(0) => {

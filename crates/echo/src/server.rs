@@ -407,10 +407,13 @@ impl Server {
         if event.is_writable || (conn.eof && (event.is_hungup || event.is_error)) {
             open = conn.pending.flush(&mut conn.stream)?;
         }
-        // A hang-up may come with data still to read: read first, and stop on end-of-file.
-        // A connection that was told to stop reading is not read, whatever is reported.
+        // A half-close (`is_read_closed`) or a hang-up may come with data still to read: read
+        // first, and stop on end-of-file, so that no byte the peer sent is lost. A connection
+        // that was told to stop reading is not read, whatever is reported.
         let reading = matches!(conn.interest, EventType::Read | EventType::ReadWrite);
-        if open && reading && (event.is_readable || event.is_hungup || event.is_error) {
+        let read_ready =
+            event.is_readable || event.is_read_closed || event.is_hungup || event.is_error;
+        if open && reading && read_ready {
             match conn.stream.read(&mut self.buf) {
                 Ok(0) => conn.eof = true,
                 Ok(n) => {

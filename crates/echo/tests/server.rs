@@ -76,3 +76,37 @@ fn a_peer_that_stops_reading_is_closed_and_the_others_are_served() -> io::Result
     assert_eq!(stats.accepted, 2);
     Ok(())
 }
+
+/// A client that sends everything, then shuts down its writing side (a half-close), gets every
+/// byte back, and then the server's end-of-file.
+#[test]
+fn a_half_closed_client_gets_every_byte_back() -> io::Result<()> {
+    let listener = TcpListener::bind("127.0.0.1:0")?;
+    let addr = listener.local_addr()?;
+    let shutdown = Event::new()?;
+    let stop = shutdown.try_clone()?;
+    let server = Server::new(listener, shutdown, None, ServerConfig::default())?;
+    let server = thread::spawn(move || server.run());
+
+    for size in [1usize, 5, 100_000, 3 << 20] {
+        let payload: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
+        let mut client = TcpStream::connect(addr)?;
+        client.set_read_timeout(Some(Duration::from_secs(10)))?;
+        let mut reader = client.try_clone()?;
+        // Read on another thread while this one writes, so that neither side's buffers stall.
+        let echoed = thread::spawn(move || {
+            let mut back = Vec::new();
+            reader.read_to_end(&mut back).map(|_| back)
+        });
+        client.write_all(&payload)?;
+        client.shutdown(std::net::Shutdown::Write)?;
+        let back = echoed.join().unwrap()?;
+        assert_eq!(back.len(), payload.len(), "{size} bytes sent");
+        assert!(back == payload, "{size} bytes: the echo differs");
+    }
+
+    stop.signal()?;
+    let stats = server.join().unwrap()?;
+    assert_eq!(stats.accepted, 4, "{stats:?}");
+    Ok(())
+}

@@ -161,8 +161,9 @@ impl<T: EventToken> EventContext<T> {
 
     /// Adds a descriptor, watching for readable events, and names it with `token`.
     ///
-    /// Read interest covers the peer's half-close too: a socket whose peer closed or shut down
-    /// its writing side is reported with `is_hungup`.
+    /// Read interest covers the peer's half-close too: a socket whose peer shut down its
+    /// writing side is reported readable with `is_read_closed` (read until 0, then delete it);
+    /// `is_hungup` means a full hang-up, as in crosvm.
     ///
     /// The descriptor is not kept open by the context. When every descriptor for the same open
     /// file is closed, the kernel stops watching it; but if it was duplicated (`dup`, `fork`),

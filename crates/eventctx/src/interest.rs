@@ -27,7 +27,7 @@ use crate::EventToken;
 pub enum EventType {
     /// Nothing but hang-ups and errors: the descriptor stays added but is muted.
     None,
-    /// Readable, and the peer's half-close (reported as a hang-up).
+    /// Readable, and the peer's half-close (reported as `is_read_closed`).
     Read,
     /// Writable.
     Write,
@@ -37,28 +37,44 @@ pub enum EventType {
 
 /// One ready descriptor, as a wait reports it.
 ///
-/// At least one of the flags is set. Several may be: a socket can be readable and hung up at
-/// once when its peer sent data and then closed; read what is left before deleting it.
+/// At least one of the flags is set. Several may be: a socket whose peer sent data and then
+/// shut down its writing side is readable and `is_read_closed` at once. Read until a read
+/// returns 0, then delete it.
+///
+/// # Half-close and hang-up
+///
+/// | the peer | reported | a read |
+/// |---|---|---|
+/// | sent data | `is_readable` | returns the data |
+/// | shut down its writing side (TCP FIN, `shutdown(Write)`, a TCP socket closed) | `is_readable`, `is_read_closed` | returns what is queued, then 0 |
+/// | is gone both ways (a Unix socket or pipe closed, a TCP reset, both sides shut down) | `is_hungup`, `is_read_closed` (and `is_readable` while data is queued) | as above |
+///
+/// `is_hungup` is set exactly when crosvm sets it (`EPOLLHUP`), so a crosvm loop that deletes a
+/// descriptor on `is_hungup` before reading it loses no data to a half-close.
 ///
 /// # Examples
 ///
 /// ```
 /// use std::io::{Read, Write};
+/// use std::net::Shutdown;
 /// use std::os::unix::net::UnixStream;
 /// use eventctx::EventContext;
 ///
 /// let (mut near, mut far) = UnixStream::pair()?;
 /// let ctx = EventContext::build_with(&[(&near, 3u32)])?;
 /// far.write_all(b"bye")?;
-/// drop(far);
+/// far.shutdown(Shutdown::Write)?; // a half-close: `far` may still read
 ///
 /// let event = ctx.wait()?[0];
 /// assert_eq!(event.token, 3);
-/// assert!(event.is_readable && event.is_hungup); // data left, and the peer is gone
+/// assert!(event.is_readable && event.is_read_closed && !event.is_hungup);
 /// let mut rest = Vec::new();
-/// near.read_to_end(&mut rest)?; // read what is left, then delete
-/// ctx.delete(&near)?;
+/// near.read_to_end(&mut rest)?; // read what is left (up to the 0), then delete
 /// assert_eq!(rest, b"bye");
+///
+/// drop(far); // now gone both ways
+/// assert!(ctx.wait()?[0].is_hungup);
+/// ctx.delete(&near)?;
 /// # Ok::<(), std::io::Error>(())
 /// ```
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -69,9 +85,18 @@ pub struct TriggeredEvent<T: EventToken> {
     pub is_readable: bool,
     /// Data can be written without blocking (`EPOLLOUT`).
     pub is_writable: bool,
-    /// The peer hung up or shut down its writing side (`EPOLLHUP` or `EPOLLRDHUP`). Remove the
-    /// descriptor once what is left has been read, or the next wait reports it again at once.
+    /// The descriptor is hung up (`EPOLLHUP`): the peer is gone both ways (a pipe's or Unix
+    /// socket's other end closed, a TCP connection reset or shut down in both directions).
+    /// Data may still be queued: read it first if you want it. Remove the descriptor then, or
+    /// the next wait reports it again at once. A half-close is not a hang-up: see
+    /// [`is_read_closed`](TriggeredEvent::is_read_closed).
     pub is_hungup: bool,
+    /// The peer will send nothing more (`EPOLLRDHUP` or `EPOLLHUP`): it shut down its writing
+    /// side (a TCP FIN, `shutdown(Write)`) or hung up. What is queued can still be read, then
+    /// a read returns 0. Reported with read interest, and set whenever `is_hungup` is; not
+    /// reported with [`exclusive`](Interest::exclusive) read interest, where a half-close is
+    /// only readable.
+    pub is_read_closed: bool,
     /// An error condition is pending on the descriptor (`EPOLLERR`), for example on the write
     /// end of a pipe whose read end is closed. Reading or writing it shows the error.
     pub is_error: bool,
@@ -91,7 +116,7 @@ pub struct TriggeredEvent<T: EventToken> {
 /// | level (default) | by every wait while ready | most loops | a readiness not consumed makes a busy loop |
 /// | [`edge`](Interest::edge) | once per new readiness | few wake-ups per burst | read until `WouldBlock`, or the rest waits for the next readiness, maybe forever |
 /// | [`oneshot`](Interest::oneshot) | once, then muted until re-armed | thread pools sharing a context | forget to re-arm with `modify_with` and the descriptor goes silent forever |
-/// | [`exclusive`](Interest::exclusive) | to one of the contexts that watch it | a listener shared by per-thread contexts | add only; no `oneshot`, no `priority`, and a half-close shows as readable, not `is_hungup` |
+/// | [`exclusive`](Interest::exclusive) | to one of the contexts that watch it | a listener shared by per-thread contexts | add only; no `oneshot`, no `priority`, and a half-close shows as readable, without `is_read_closed` |
 ///
 /// [`priority`](Interest::priority) adds urgent data (`EPOLLPRI`) to what is watched.
 ///
@@ -217,7 +242,7 @@ impl Interest {
     /// `modify_with`; it cannot be combined with [`oneshot`](Interest::oneshot) or
     /// [`priority`](Interest::priority). The kernel also refuses `EPOLLRDHUP` beside it, so
     /// with exclusive read interest a peer's half-close is reported as **readable** (a read
-    /// returns 0), not as `is_hungup`; a full hang-up (`EPOLLHUP`) is still `is_hungup`.
+    /// returns 0), without `is_read_closed`; a full hang-up (`EPOLLHUP`) is still `is_hungup`.
     ///
     /// # Examples
     ///

@@ -50,8 +50,10 @@
 //! - **Level-triggered.** A ready descriptor is reported by every wait until you consume what
 //!   made it ready (read the data, reset the [`Event`], wait the [`Timer`]). Leaving it ready
 //!   turns a wait loop into a busy loop.
-//! - **Hang-ups.** `is_hungup` means the peer closed or shut down its side. Delete the
-//!   descriptor (or close it) when you see it, or every wait returns at once: ~100% CPU.
+//! - **Half-close and hang-up.** A peer that shuts down its writing side (a TCP FIN) makes the
+//!   socket readable with `is_read_closed` set: read until a read returns 0, then delete it.
+//!   `is_hungup` means a full hang-up (`EPOLLHUP`), exactly as in crosvm. Either way, delete
+//!   the descriptor (or close it) once done, or every wait returns at once: ~100% CPU.
 //! - **Errors.** `is_error` is set for an error condition on the descriptor (`EPOLLERR`), for
 //!   example the write end of a pipe whose reader has gone. It is reported even when you asked
 //!   for no events, as hang-ups are.

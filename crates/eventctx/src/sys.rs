@@ -20,7 +20,8 @@
 //! and these promises, which the tests hold every back-end to:
 //!
 //! - Level-triggered readiness; hang-up and error conditions are reported even for
-//!   `EventType::None`, and read interest includes the peer's half-close.
+//!   `EventType::None`, and read interest includes the peer's half-close (`is_read_closed`,
+//!   never `is_hungup`, which is a full hang-up only).
 //! - Errors keep their errno, the same errno for the same misuse in every back-end: `EBADF` for
 //!   a negative or closed descriptor, `EEXIST` for a second `add`, `ENOENT` for `modify` of a
 //!   descriptor that is not watched, `EPERM` for a regular file or directory, `EINVAL` for the

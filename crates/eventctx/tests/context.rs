@@ -188,28 +188,54 @@ fn pipe_reader_closing_is_an_error_on_the_writer() -> io::Result<()> {
     Ok(())
 }
 
+/// A TCP peer that closes sends a FIN: from this side that is a half-close (readable, read
+/// closed), not a hang-up, as crosvm reports it.
 #[test]
-fn socket_peer_close_is_a_hangup() -> io::Result<()> {
+fn socket_peer_close_is_a_read_close() -> io::Result<()> {
     let (client, server) = tcp_pair()?;
     let ctx: EventContext<u32> = EventContext::new()?;
     ctx.add(&server, 1)?;
     assert!(ctx.wait_timeout(NOW)?.is_empty());
     drop(client);
     let event = only(&ctx.wait()?);
-    assert!(event.is_hungup, "{event:?}");
+    assert!(
+        event.is_readable && event.is_read_closed && !event.is_hungup,
+        "{event:?}"
+    );
+    assert_eq!((&server).read(&mut [0u8; 8])?, 0);
     Ok(())
 }
 
 #[test]
-fn socket_peer_shutdown_write_is_a_hangup() -> io::Result<()> {
+fn socket_peer_shutdown_write_is_a_read_close() -> io::Result<()> {
     let (client, server) = tcp_pair()?;
     let ctx: EventContext<u32> = EventContext::new()?;
     ctx.add(&server, 1)?;
     client.shutdown(Shutdown::Write)?;
     let event = only(&ctx.wait()?);
-    assert!(event.is_hungup, "{event:?}");
+    assert!(event.is_read_closed && !event.is_hungup, "{event:?}");
     // The other direction still works: the peer only stopped writing.
     (&server).write_all(b"still here")?;
+    // Once this side shuts down its writing side too, the connection is hung up.
+    server.shutdown(Shutdown::Write)?;
+    let event = only(&ctx.wait()?);
+    assert!(event.is_hungup && event.is_read_closed, "{event:?}");
+    Ok(())
+}
+
+/// Write interest alone does not ask for the peer's half-close.
+#[test]
+fn write_interest_does_not_report_a_half_close() -> io::Result<()> {
+    let (client, server) = tcp_pair()?;
+    let ctx: EventContext<u32> = EventContext::new()?;
+    ctx.add_for_event(&server, EventType::Write, 1)?;
+    client.shutdown(Shutdown::Write)?;
+    std::thread::sleep(Duration::from_millis(20));
+    let event = only(&ctx.wait()?);
+    assert!(
+        event.is_writable && !event.is_read_closed && !event.is_readable,
+        "{event:?}"
+    );
     Ok(())
 }
 
@@ -221,7 +247,11 @@ fn data_then_close_reports_readable_and_hungup() -> io::Result<()> {
     a.write_all(b"last words")?;
     drop(a);
     let event = only(&ctx.wait()?);
-    assert!(event.is_readable && event.is_hungup, "{event:?}");
+    // A Unix stream socket whose peer closed is hung up both ways.
+    assert!(
+        event.is_readable && event.is_hungup && event.is_read_closed,
+        "{event:?}"
+    );
     Ok(())
 }
 

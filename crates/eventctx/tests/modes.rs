@@ -166,7 +166,7 @@ fn exclusive_rules_are_einval() -> io::Result<()> {
 }
 
 /// Without `EPOLLRDHUP` (which the kernel refuses beside `EPOLLEXCLUSIVE`), a peer's
-/// half-close is readable (a read returns 0), not a hang-up.
+/// half-close is readable (a read returns 0), without `is_read_closed`.
 #[test]
 fn exclusive_read_reports_a_half_close_as_readable() -> io::Result<()> {
     let (client, server) = support::tcp_pair()?;
@@ -176,15 +176,15 @@ fn exclusive_read_reports_a_half_close_as_readable() -> io::Result<()> {
     let events = ctx.wait_timeout(Duration::from_secs(5))?;
     assert_eq!(events.len(), 1);
     assert!(
-        events[0].is_readable && !events[0].is_hungup,
+        events[0].is_readable && !events[0].is_read_closed && !events[0].is_hungup,
         "{:?}",
         events[0]
     );
     assert_eq!((&server).read(&mut [0u8; 8])?, 0);
-    // The same with ordinary read interest is a hang-up.
+    // The same with ordinary read interest is a read close.
     let level: EventContext<u32> = EventContext::new()?;
     level.add(&server, 2)?;
-    assert!(level.wait_timeout(Duration::from_secs(5))?[0].is_hungup);
+    assert!(level.wait_timeout(Duration::from_secs(5))?[0].is_read_closed);
     Ok(())
 }
 

@@ -37,7 +37,7 @@ pub(crate) struct Poller {
 }
 
 /// What an [`Interest`] asks epoll for. Read interest includes `EPOLLRDHUP`, so that a
-/// socket whose peer shut down its writing side is reported hung up, except beside
+/// socket whose peer shut down its writing side is reported `is_read_closed`, except beside
 /// `EPOLLEXCLUSIVE`, which the kernel allows only with `EPOLLIN`, `EPOLLOUT`, `EPOLLET` and
 /// `EPOLLWAKEUP`. `EPOLLHUP` and `EPOLLERR` are always reported, whatever is asked.
 ///
@@ -210,7 +210,10 @@ pub(crate) fn triggered<T: EventToken>(event: &ReadyEvent) -> TriggeredEvent<T> 
         token: T::from_raw_token(data.u64()),
         is_readable: flags.contains(EventFlags::IN),
         is_writable: flags.contains(EventFlags::OUT),
-        is_hungup: flags.intersects(EventFlags::HUP | EventFlags::RDHUP),
+        // A full hang-up only, as crosvm reports it: a peer's half-close (`EPOLLRDHUP`) comes
+        // with `EPOLLIN`, and the data still queued must be read before the descriptor goes.
+        is_hungup: flags.contains(EventFlags::HUP),
+        is_read_closed: flags.intersects(EventFlags::HUP | EventFlags::RDHUP),
         is_error: flags.contains(EventFlags::ERR),
         is_priority: flags.contains(EventFlags::PRI),
     }
@@ -264,10 +267,31 @@ mod tests {
             let t = triggered::<u64>(&event);
             assert_eq!(t.token, 3);
             assert!(
-                t.is_readable || t.is_writable || t.is_hungup || t.is_error || t.is_priority,
+                t.is_readable
+                    || t.is_writable
+                    || t.is_hungup
+                    || t.is_read_closed
+                    || t.is_error
+                    || t.is_priority,
                 "{flags:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_half_close_is_not_a_hang_up() {
+        let event = |flags| {
+            triggered::<u64>(&ReadyEvent {
+                flags,
+                data: EventData::new_u64(0),
+            })
+        };
+        let half = event(EventFlags::IN | EventFlags::RDHUP);
+        assert!(half.is_readable && half.is_read_closed && !half.is_hungup);
+        let full = event(EventFlags::HUP);
+        assert!(full.is_hungup && full.is_read_closed);
+        let plain = event(EventFlags::IN);
+        assert!(!plain.is_read_closed && !plain.is_hungup);
     }
 
     #[test]
