@@ -40,9 +40,54 @@ pub type RawDescriptor = RawFd;
 /// assert!(a.as_raw_descriptor() >= 0);
 /// # Ok::<(), std::io::Error>(())
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a descriptor that a context can watch",
+    label = "not a descriptor",
+    note = "a context watches what has a file descriptor: sockets, pipes, `File`, `OwnedFd`, \
+            `Event`, `Timer`, `Signals`, another context; pass a reference to one (`&stream`)",
+    note = "for a type of your own that holds one, implement `std::os::fd::AsRawFd` (it gives \
+            `AsRawDescriptor`); a raw number can be wrapped as `Descriptor(fd)`"
+)]
 pub trait AsRawDescriptor {
     /// Returns the raw descriptor, without giving up ownership of it.
     fn as_raw_descriptor(&self) -> RawDescriptor;
+}
+
+/// An object that has several descriptors to watch (a device with a queue and an interrupt,
+/// say): crosvm's way to list them, for a context or for a sandbox that must keep them open.
+///
+/// Every [`AsRawDescriptor`] has it, as a list of one.
+///
+/// # Examples
+///
+/// ```
+/// use eventctx::{AsRawDescriptor, AsRawDescriptors, Event, RawDescriptor};
+///
+/// struct Device {
+///     queue: Event,
+///     irq: Event,
+/// }
+///
+/// impl AsRawDescriptors for Device {
+///     fn as_raw_descriptors(&self) -> Vec<RawDescriptor> {
+///         vec![self.queue.as_raw_descriptor(), self.irq.as_raw_descriptor()]
+///     }
+/// }
+///
+/// let device = Device { queue: Event::new()?, irq: Event::new()? };
+/// assert_eq!(device.as_raw_descriptors().len(), 2);
+/// assert_eq!(device.queue.as_raw_descriptors(), [device.queue.as_raw_descriptor()]);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub trait AsRawDescriptors {
+    /// Returns every raw descriptor, without giving up ownership of them.
+    fn as_raw_descriptors(&self) -> Vec<RawDescriptor>;
+}
+
+impl<T: AsRawDescriptor + ?Sized> AsRawDescriptors for T {
+    fn as_raw_descriptors(&self) -> Vec<RawDescriptor> {
+        vec![self.as_raw_descriptor()]
+    }
 }
 
 impl<T: AsRawFd + ?Sized> AsRawDescriptor for T {
@@ -132,7 +177,8 @@ impl<T: IntoRawFd> IntoRawDescriptor for T {
 /// A raw descriptor number, as a value: it owns nothing and closes nothing.
 ///
 /// It lends its number to a context ([`AsRawDescriptor`]) and is an
-/// [`EventToken`](crate::EventToken), so a descriptor can be its own token.
+/// [`EventToken`](crate::EventToken), so a descriptor can be its own token. It is ordered by
+/// number, so it can key a `BTreeMap`.
 ///
 /// # Examples
 ///
@@ -147,7 +193,7 @@ impl<T: IntoRawFd> IntoRawDescriptor for T {
 /// assert_eq!(ctx.wait()?[0].token, token);
 /// # Ok::<(), std::io::Error>(())
 /// ```
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Descriptor(pub RawDescriptor);
 
 impl AsRawFd for Descriptor {

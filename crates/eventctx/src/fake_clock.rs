@@ -1,10 +1,60 @@
-//! `FakeClock` and `FakeTimer`: time that moves only when a test moves it.
+//! `Clock`, and `FakeClock` and `FakeTimer`: time that moves only when a test moves it.
 
 use std::os::fd::{AsRawFd, IntoRawFd, RawFd};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::{Event, EventExt, EventWaitResult, Result, TimerTrait};
+
+/// The real clock: what code reads where a test would put a [`FakeClock`].
+///
+/// crosvm's devices take the time from a `Clock` in production and from a `FakeClock` in
+/// tests, through the same `now()`; both give an [`Instant`], so the code under test does its
+/// arithmetic the same way on either.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Instant;
+/// use eventctx::Clock;
+///
+/// let before = Instant::now();
+/// let clock = Clock::new();
+/// assert!(clock.now() >= before);
+/// ```
+#[derive(Debug, Default, Copy, Clone)]
+pub struct Clock;
+
+impl Clock {
+    /// The real clock.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let clock = eventctx::Clock::new();
+    /// let a = clock.now();
+    /// assert!(clock.now() >= a); // monotonic
+    /// ```
+    #[must_use]
+    pub fn new() -> Clock {
+        Clock
+    }
+
+    /// The current time: [`Instant::now`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let clock = eventctx::Clock::new();
+    /// let start = clock.now();
+    /// std::thread::sleep(std::time::Duration::from_millis(1));
+    /// assert!(clock.now() - start >= std::time::Duration::from_millis(1));
+    /// ```
+    #[must_use]
+    pub fn now(&self) -> Instant {
+        Instant::now()
+    }
+}
 
 /// A clock for tests that stands still until [`add_ns`](FakeClock::add_ns) moves it.
 ///
@@ -29,10 +79,22 @@ use crate::{Event, EventExt, EventWaitResult, Result, TimerTrait};
 /// assert!(!timer.mark_waited()?); // now it has: the timer fired
 /// # Ok::<(), std::io::Error>(())
 /// ```
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct FakeClock {
+    /// The [`Instant`] that stands for 0 ns on this clock: when it was made.
+    epoch: Instant,
     ns: u64,
     alarms: Vec<Alarm>,
+}
+
+impl Default for FakeClock {
+    fn default() -> FakeClock {
+        FakeClock {
+            epoch: Instant::now(),
+            ns: 0,
+            alarms: Vec::new(),
+        }
+    }
 }
 
 /// An armed [`FakeTimer`], as its clock keeps it.
@@ -74,6 +136,36 @@ impl FakeClock {
     #[must_use]
     pub fn nanos(&self) -> u64 {
         self.ns
+    }
+
+    /// The time on this clock as an [`Instant`]: the real time when the clock was made, plus
+    /// [`nanos`](FakeClock::nanos). It moves only when [`add_ns`](FakeClock::add_ns) moves it,
+    /// so code that reads `now()` from a [`Clock`] in production can read it from a
+    /// `FakeClock` in tests.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let mut clock = eventctx::FakeClock::new();
+    /// let start = clock.now();
+    /// std::thread::sleep(Duration::from_millis(2));
+    /// assert_eq!(clock.now(), start); // real time does not move it
+    /// clock.add_ns(1_000_000);
+    /// assert_eq!(clock.now() - start, Duration::from_millis(1));
+    /// ```
+    #[must_use]
+    pub fn now(&self) -> Instant {
+        // An `Instant` reaches hundreds of years past any start on every supported platform,
+        // so `u64::MAX` nanoseconds (584 years) cannot overflow it; should one fall short, this
+        // halves the offset until it fits rather than panicking.
+        let mut ns = self.ns;
+        loop {
+            if let Some(now) = self.epoch.checked_add(Duration::from_nanos(ns)) {
+                return now;
+            }
+            ns /= 2;
+        }
     }
 
     /// Moves the clock `ns` nanoseconds on (stopping at `u64::MAX`), and fires every timer

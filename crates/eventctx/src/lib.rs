@@ -79,27 +79,53 @@ mod event_context;
 mod events;
 mod fake_clock;
 mod interest;
+mod notifiers;
 mod signals;
 mod sys;
 mod timer;
 mod token;
 mod wait_context;
+mod worker_thread;
 
 pub use descriptor::{
-    AsRawDescriptor, Descriptor, FromRawDescriptor, IntoRawDescriptor, RawDescriptor,
-    SafeDescriptor,
+    AsRawDescriptor, AsRawDescriptors, Descriptor, FromRawDescriptor, IntoRawDescriptor,
+    RawDescriptor, SafeDescriptor,
 };
 pub use event::{Event, EventExt, EventWaitResult};
 pub use event_context::{EVENT_CONTEXT_MAX_EVENTS, EventContext};
 pub use events::{Events, EventsIter};
-pub use fake_clock::{FakeClock, FakeTimer};
+pub use fake_clock::{Clock, FakeClock, FakeTimer};
 pub use interest::{EventType, Interest, TriggeredEvent};
+pub use notifiers::{CloseNotifier, ReadNotifier};
 pub use signals::{SignalInfo, Signals};
 #[doc(no_inline)]
 pub use smallvec::SmallVec;
-pub use timer::{Timer, TimerTrait};
+pub use timer::{Timer, TimerOps, TimerTrait};
 pub use token::EventToken;
 pub use wait_context::WaitContext;
+pub use worker_thread::WorkerThread;
+
+/// The [`log`](https://docs.rs/log) crate's macros, as crosvm's `base` re-exports them, so that
+/// `use base::{error, warn};` keeps compiling. They write to whatever logger the program
+/// installs (`env_logger`, `syslog`, ...); with none installed they do nothing.
+///
+/// The crate itself logs only what a user wants to hear of and has no other way to learn: a
+/// kernel too old for a fast path (`debug`), a worker's panic it had to drop (`error`). Nothing
+/// on the wait path logs.
+///
+/// # Examples
+///
+/// ```
+/// use eventctx::{error, warn};
+///
+/// let queue_len = 3;
+/// warn!("queue is backing up: {queue_len} waiting");
+/// if queue_len > 100 {
+///     error!("dropping requests");
+/// }
+/// ```
+#[doc(no_inline)]
+pub use log::{debug, error, info, trace, warn};
 
 #[doc(hidden)]
 pub use token::__private;
@@ -140,6 +166,31 @@ pub type Result<T> = std::io::Result<T>;
 /// # Ok::<(), SysError>(())
 /// ```
 pub type Error = std::io::Error;
+
+/// `Err` with the calling thread's last OS error (`errno`), as crosvm's `errno_result`: for the
+/// line after a `libc` call that failed.
+///
+/// # Errors
+///
+/// Always: that is what it is for.
+///
+/// # Examples
+///
+/// ```
+/// fn close(fd: i32) -> eventctx::Result<()> {
+///     // SAFETY: closing a number that is not open does no harm: the kernel says EBADF.
+///     if unsafe { libc::close(fd) } < 0 {
+///         return eventctx::errno_result();
+///     }
+///     Ok(())
+/// }
+///
+/// let error = close(-1).unwrap_err();
+/// assert_eq!(error.raw_os_error(), Some(libc::EBADF));
+/// ```
+pub fn errno_result<T>() -> Result<T> {
+    Err(std::io::Error::last_os_error())
+}
 
 #[doc = include_str!("../docs/migrating-from-crosvm.md")]
 pub mod migrating_from_crosvm {}

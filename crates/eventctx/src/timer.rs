@@ -1,5 +1,6 @@
 //! `Timer`: a timer that is a descriptor, on timerfd.
 
+use std::ops::{Deref, DerefMut};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
 use std::time::Duration;
 
@@ -8,10 +9,15 @@ use crate::{AsRawDescriptor, IntoRawDescriptor, Result};
 
 /// A timer that can be waited on directly or through a context.
 ///
-/// A timer is armed once ([`reset_oneshot`](Timer::reset_oneshot)) or to repeat
-/// ([`reset_repeating`](Timer::reset_repeating)); it becomes readable when it fires, and stays
-/// so until [`wait`](Timer::wait) or [`mark_waited`](Timer::mark_waited) clears it. Time is
-/// measured on `CLOCK_MONOTONIC`, so changes to the wall clock do not move it.
+/// A timer is armed once ([`reset_oneshot`](TimerOps::reset_oneshot)) or to repeat
+/// ([`reset_repeating`](TimerOps::reset_repeating)); it becomes readable when it fires, and
+/// stays so until [`wait`](TimerOps::wait) or [`mark_waited`](TimerOps::mark_waited) clears it.
+/// Time is measured on `CLOCK_MONOTONIC`, so changes to the wall clock do not move it.
+///
+/// Those methods are [`TimerOps`]'s, which a `Timer` dereferences to: they are called on a
+/// `Timer` as on any type, with no import. (They are not `Timer`'s own, so that crosvm code
+/// that imports [`TimerTrait`] to call them, as crosvm requires, uses that import and gets
+/// no "unused import" warning.)
 ///
 /// On Linux it is a timerfd, created close-on-exec and non-blocking, and closed on drop.
 /// [`try_clone`](Timer::try_clone) makes a second handle to the same timer: arming it through
@@ -32,6 +38,25 @@ use crate::{AsRawDescriptor, IntoRawDescriptor, Result};
 /// ```
 #[derive(Debug)]
 pub struct Timer {
+    ops: TimerOps,
+}
+
+/// What a [`Timer`] does: arm, wait, clear. A `Timer` dereferences to it, so these are called
+/// on the `Timer` itself (`timer.wait()`); see there.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use eventctx::Timer;
+///
+/// let mut timer = Timer::new()?;
+/// timer.reset_oneshot(Duration::from_millis(1))?; // TimerOps::reset_oneshot
+/// timer.wait()?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct TimerOps {
     fd: OwnedFd,
 }
 
@@ -55,11 +80,52 @@ impl Timer {
     /// [`timerfd_create(2)`](https://man7.org/linux/man-pages/man2/timerfd_create.2.html)
     #[doc(alias = "timerfd_create")]
     pub fn new() -> Result<Timer> {
-        Ok(Timer {
-            fd: sys::timerfd::create()?,
-        })
+        Ok(Timer::from_fd(sys::timerfd::create()?))
     }
 
+    fn from_fd(fd: OwnedFd) -> Timer {
+        Timer {
+            ops: TimerOps { fd },
+        }
+    }
+
+    /// Makes another handle to the same timer: arming, clearing or waiting through either acts
+    /// on both.
+    ///
+    /// # Errors
+    ///
+    /// `EMFILE` when the process is out of descriptors.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let mut timer = eventctx::Timer::new()?;
+    /// let mut clone = timer.try_clone()?;
+    /// clone.reset_oneshot(Duration::ZERO)?;
+    /// timer.wait()?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn try_clone(&self) -> std::result::Result<Timer, std::io::Error> {
+        Ok(Timer::from_fd(self.ops.fd.try_clone()?))
+    }
+}
+
+impl Deref for Timer {
+    type Target = TimerOps;
+
+    fn deref(&self) -> &TimerOps {
+        &self.ops
+    }
+}
+
+impl DerefMut for Timer {
+    fn deref_mut(&mut self) -> &mut TimerOps {
+        &mut self.ops
+    }
+}
+
+impl TimerOps {
     /// Arms the timer to fire once, `dur` from now, replacing any earlier setting.
     ///
     /// `Duration::ZERO` fires at once. A firing that was not waited for yet is cleared.
@@ -90,9 +156,9 @@ impl Timer {
 
     /// Arms the timer to fire every `interval`, the first time `interval` from now.
     ///
-    /// Firings that were not waited for add up: [`wait`](Timer::wait) and
-    /// [`mark_waited`](Timer::mark_waited) clear them all at once. `Duration::ZERO` disarms
-    /// the timer, as [`clear`](Timer::clear) does (a timer that fired every 0 ns could not be
+    /// Firings that were not waited for add up: [`wait`](TimerOps::wait) and
+    /// [`mark_waited`](TimerOps::mark_waited) clear them all at once. `Duration::ZERO` disarms
+    /// the timer, as [`clear`](TimerOps::clear) does (a timer that fired every 0 ns could not be
     /// served).
     ///
     /// # Errors
@@ -194,29 +260,6 @@ impl Timer {
         sys::timerfd::set(self.fd.as_fd(), Duration::ZERO, Duration::ZERO)
     }
 
-    /// Makes another handle to the same timer: arming, clearing or waiting through either acts
-    /// on both.
-    ///
-    /// # Errors
-    ///
-    /// `EMFILE` when the process is out of descriptors.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// let mut timer = eventctx::Timer::new()?;
-    /// let mut clone = timer.try_clone()?;
-    /// clone.reset_oneshot(Duration::ZERO)?;
-    /// timer.wait()?;
-    /// # Ok::<(), std::io::Error>(())
-    /// ```
-    pub fn try_clone(&self) -> std::result::Result<Timer, std::io::Error> {
-        Ok(Timer {
-            fd: self.fd.try_clone()?,
-        })
-    }
-
     /// The resolution of the clock the timer runs on (`CLOCK_MONOTONIC`): no timer fires more
     /// precisely than this.
     ///
@@ -271,73 +314,73 @@ impl Timer {
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub trait TimerTrait: AsRawDescriptor + IntoRawDescriptor + Send {
-    /// Arms the timer to fire once, `dur` from now. See [`Timer::reset_oneshot`].
+    /// Arms the timer to fire once, `dur` from now. See [`Timer::reset_oneshot`](TimerOps::reset_oneshot).
     ///
     /// # Errors
     ///
-    /// As for [`Timer::reset_oneshot`].
+    /// As for [`Timer::reset_oneshot`](TimerOps::reset_oneshot).
     fn reset_oneshot(&mut self, dur: Duration) -> Result<()>;
 
-    /// Arms the timer to fire every `dur`; zero disarms it. See [`Timer::reset_repeating`].
+    /// Arms the timer to fire every `dur`; zero disarms it. See [`Timer::reset_repeating`](TimerOps::reset_repeating).
     ///
     /// # Errors
     ///
-    /// As for [`Timer::reset_repeating`].
+    /// As for [`Timer::reset_repeating`](TimerOps::reset_repeating).
     fn reset_repeating(&mut self, dur: Duration) -> Result<()>;
 
-    /// Blocks until the timer fires, then clears it. See [`Timer::wait`].
+    /// Blocks until the timer fires, then clears it. See [`Timer::wait`](TimerOps::wait).
     ///
     /// # Errors
     ///
-    /// As for [`Timer::wait`].
+    /// As for [`Timer::wait`](TimerOps::wait).
     fn wait(&mut self) -> Result<()>;
 
     /// Clears a firing without blocking; `true` if it had not fired. See
-    /// [`Timer::mark_waited`].
+    /// [`Timer::mark_waited`](TimerOps::mark_waited).
     ///
     /// # Errors
     ///
-    /// As for [`Timer::mark_waited`].
+    /// As for [`Timer::mark_waited`](TimerOps::mark_waited).
     fn mark_waited(&mut self) -> Result<bool>;
 
-    /// Disarms the timer. See [`Timer::clear`].
+    /// Disarms the timer. See [`Timer::clear`](TimerOps::clear).
     ///
     /// # Errors
     ///
-    /// As for [`Timer::clear`].
+    /// As for [`Timer::clear`](TimerOps::clear).
     fn clear(&mut self) -> Result<()>;
 
-    /// The finest step the timer can fire at. See [`Timer::resolution`].
+    /// The finest step the timer can fire at. See [`Timer::resolution`](TimerOps::resolution).
     ///
     /// # Errors
     ///
-    /// As for [`Timer::resolution`].
+    /// As for [`Timer::resolution`](TimerOps::resolution).
     fn resolution(&self) -> Result<Duration>;
 }
 
 impl TimerTrait for Timer {
     fn reset_oneshot(&mut self, dur: Duration) -> Result<()> {
-        Timer::reset_oneshot(self, dur)
+        self.ops.reset_oneshot(dur)
     }
 
     fn reset_repeating(&mut self, dur: Duration) -> Result<()> {
-        Timer::reset_repeating(self, dur)
+        self.ops.reset_repeating(dur)
     }
 
     fn wait(&mut self) -> Result<()> {
-        Timer::wait(self)
+        self.ops.wait()
     }
 
     fn mark_waited(&mut self) -> Result<bool> {
-        Timer::mark_waited(self)
+        self.ops.mark_waited()
     }
 
     fn clear(&mut self) -> Result<()> {
-        Timer::clear(self)
+        self.ops.clear()
     }
 
     fn resolution(&self) -> Result<Duration> {
-        Timer::resolution(self)
+        self.ops.resolution()
     }
 }
 
@@ -347,14 +390,14 @@ impl From<OwnedFd> for Timer {
     fn from(fd: OwnedFd) -> Timer {
         // A descriptor that refuses the flag is not a timerfd; every later call reports that.
         let _ = sys::timerfd::set_nonblocking(fd.as_fd());
-        Timer { fd }
+        Timer::from_fd(fd)
     }
 }
 
 /// Gives up the `Timer`'s descriptor, which stays open (and non-blocking).
 impl From<Timer> for OwnedFd {
     fn from(timer: Timer) -> OwnedFd {
-        timer.fd
+        timer.ops.fd
     }
 }
 
@@ -374,18 +417,18 @@ impl FromRawFd for Timer {
 
 impl IntoRawFd for Timer {
     fn into_raw_fd(self) -> RawFd {
-        self.fd.into_raw_fd()
+        self.ops.fd.into_raw_fd()
     }
 }
 
 impl AsFd for Timer {
     fn as_fd(&self) -> BorrowedFd<'_> {
-        self.fd.as_fd()
+        self.ops.fd.as_fd()
     }
 }
 
 impl AsRawFd for Timer {
     fn as_raw_fd(&self) -> RawFd {
-        self.fd.as_raw_fd()
+        self.ops.fd.as_raw_fd()
     }
 }

@@ -57,6 +57,13 @@
 ///
 /// `from_raw_token` is only promised to invert `as_raw_token`: given any other number it
 /// returns some value of the type, without panicking.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an `EventToken`",
+    label = "not a token",
+    note = "for an enum of your own, add `#[derive(EventToken)]` (and usually `Clone, Copy`): \
+            `use eventctx::EventToken;` brings the trait and the derive",
+    note = "integers (`u8` to `u64`, `usize`), `()` and `Descriptor` are tokens as they are"
+)]
 pub trait EventToken {
     /// Packs this token into the 64 bits the kernel keeps beside a descriptor.
     fn as_raw_token(&self) -> u64;

@@ -1,4 +1,4 @@
-//! trybuild cases for `#[derive(EventToken)]`: each case in `tests/ui/` must fail with a clear
+//! trybuild cases for the derive and the traits' hints: each case in `tests/ui/` must fail with a clear
 //! error pointing at the offending tokens (the `.stderr` files beside each case); each case in
 //! `tests/ui-pass/` must compile and run.
 //!

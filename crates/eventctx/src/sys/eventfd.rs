@@ -113,8 +113,14 @@ pub(crate) fn read_nowait(fd: BorrowedFd<'_>) -> io::Result<Option<u64>> {
 /// Records what a read found out about `RWF_NOWAIT`, once: every later read only loads the
 /// answer, so threads reading events do not keep writing one shared cache line.
 fn learned(answer: u8) {
-    if NOWAIT.load(Ordering::Relaxed) != answer {
-        NOWAIT.store(answer, Ordering::Relaxed);
+    if NOWAIT.load(Ordering::Relaxed) != answer
+        && NOWAIT.swap(answer, Ordering::Relaxed) == UNKNOWN
+        && answer == NO
+    {
+        log::debug!(
+            "eventfd: this kernel has no RWF_NOWAIT reads (Linux < 5.12); Event reads \
+             poll first, and a blocking read can block if another process drains it"
+        );
     }
 }
 
