@@ -8,7 +8,7 @@ use base::{
     AsRawDescriptor, Descriptor, Event, EventExt, EventToken, EventType, FakeClock, FakeTimer,
     FromRawDescriptor, IntoRawDescriptor, Result, SafeDescriptor, Timer, TimerTrait, WaitContext,
 };
-use eventctx_crosvm_compat::{WorkerStats, run_worker};
+use eventctx_crosvm_compat::{StreamLog, WorkerStats, run_worker, start_stream_reader};
 
 // The derive names `::base` here without being told: it read this package's manifest.
 #[derive(EventToken, Debug, PartialEq, Clone, Copy)]
@@ -210,5 +210,45 @@ fn device_worker_with_a_real_timer() -> Result<()> {
     assert!(stats.ticks > 0, "{stats:?}");
     assert_eq!(stats.queue_kicks, 0);
     assert_ne!(stats, WorkerStats::default());
+    Ok(())
+}
+
+/// Waits until the worker has seen the end of the stream (10 s at most), then stops it.
+fn stop_after_input_ends(worker: base::WorkerThread<StreamLog>, done: &Event) -> StreamLog {
+    let ended = done.wait_timeout(Duration::from_secs(10)).unwrap();
+    assert_eq!(
+        ended,
+        base::EventWaitResult::Signaled,
+        "the input never ended"
+    );
+    worker.stop()
+}
+
+/// crosvm's loops delete a stream on `is_hungup` before reading it. A peer that only stops
+/// writing is not hung up, so every byte it sent is read, two at a time.
+#[test]
+fn a_stream_reader_loses_nothing_when_the_peer_half_closes() -> Result<()> {
+    let (near, mut far) = std::os::unix::net::UnixStream::pair()?;
+    let done = Event::new()?;
+    let worker = start_stream_reader(near, 2, done.try_clone()?);
+    std::io::Write::write_all(&mut far, b"hello")?;
+    far.shutdown(std::net::Shutdown::Write)?;
+    let log = stop_after_input_ends(worker, &done);
+    assert_eq!(log.bytes, b"hello");
+    assert!(log.end_of_stream && !log.hung_up, "{log:?}");
+    Ok(())
+}
+
+/// A peer that goes away entirely hangs the stream up: the loop deletes it at once, as under
+/// crosvm.
+#[test]
+fn a_stream_reader_stops_reading_on_a_full_hang_up() -> Result<()> {
+    let (near, far) = std::os::unix::net::UnixStream::pair()?;
+    let done = Event::new()?;
+    let worker = start_stream_reader(near, 2, done.try_clone()?);
+    drop(far);
+    let log = stop_after_input_ends(worker, &done);
+    assert!(log.hung_up, "{log:?}");
+    assert!(log.bytes.is_empty());
     Ok(())
 }
