@@ -80,6 +80,8 @@ mod events;
 mod fake_clock;
 mod interest;
 mod notifiers;
+mod process_exit;
+pub mod signal;
 mod signals;
 mod sys;
 mod timer;
@@ -97,6 +99,7 @@ pub use events::{Events, EventsIter};
 pub use fake_clock::{Clock, FakeClock, FakeTimer};
 pub use interest::{EventType, Interest, TriggeredEvent};
 pub use notifiers::{CloseNotifier, ReadNotifier};
+pub use process_exit::ProcessExit;
 pub use signals::{SignalInfo, Signals};
 #[doc(no_inline)]
 pub use smallvec::SmallVec;

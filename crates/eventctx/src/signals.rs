@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::process::Command;
 
 use crate::Result;
 use crate::sys::signalfd::{self, SigSet};
@@ -28,6 +29,14 @@ use crate::sys::signalfd::{self, SigSet};
 ///   before.
 /// - Signals sent to one thread (`pthread_kill`, `tgkill`) are reported only by a `Signals`
 ///   read in that thread.
+///
+/// # Child processes inherit the mask
+///
+/// A child process starts with the signal mask of the thread that started it, and keeps it
+/// through `exec`: a child started while `SIGTERM` is blocked ignores `kill -TERM` (the signal
+/// waits, pending, forever) unless its program unblocks it, which few do. Start children
+/// through [`restore_in_child`](Signals::restore_in_child), which unblocks this set in the
+/// child only.
 ///
 /// Dropping a `Signals` closes its descriptor and changes **no** mask: the signals stay
 /// blocked, since unblocking them could deliver a pending `SIGTERM` at once, with its default
@@ -121,9 +130,12 @@ impl SignalInfo {
 impl Signals {
     /// Blocks `signals` in the calling thread and creates a descriptor that reports them.
     ///
-    /// Call it before spawning threads: see [the rule](Signals#the-rule-block-the-signals-in-every-thread).
-    /// The descriptor is close-on-exec and non-blocking, and is closed on drop (the mask stays
-    /// as it is).
+    /// Call it in `main` before spawning threads: a signal sent to the process goes to any
+    /// thread that does not block it, so every thread must; see
+    /// [the rule](Signals#the-rule-block-the-signals-in-every-thread). Child processes
+    /// inherit the blocked mask: start them through
+    /// [`restore_in_child`](Signals::restore_in_child). The descriptor is close-on-exec and
+    /// non-blocking, and is closed on drop (the mask stays as it is).
     ///
     /// # Errors
     ///
@@ -216,6 +228,35 @@ impl Signals {
     /// ```
     pub fn unblock(signals: &[i32]) -> Result<()> {
         signalfd::unblock(&SigSet::new(signals)?)
+    }
+
+    /// Makes the children that `command` starts begin with this set's signals unblocked, as if
+    /// there were no `Signals`; the parent's mask is left as it is.
+    ///
+    /// Without it a child inherits the blocked mask ([why](Signals#child-processes-inherit-the-mask))
+    /// and, for example, does not die on `SIGTERM`. It is safe to call: the unblocking runs in
+    /// the child between `fork` and `exec` and makes one async-signal-safe call.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::os::unix::process::ExitStatusExt;
+    /// use std::process::Command;
+    /// use eventctx::{ProcessExit, Signals, signal};
+    ///
+    /// let signals = Signals::new(&[signal::SIGTERM])?;
+    /// let mut command = Command::new("sleep");
+    /// command.arg("10");
+    /// let mut child = signals.restore_in_child(&mut command).spawn()?;
+    ///
+    /// let exit = ProcessExit::new(&child)?;
+    /// exit.send_signal(signal::SIGTERM)?;
+    /// assert_eq!(child.wait()?.signal(), Some(signal::SIGTERM)); // it died of it
+    /// assert!(signals.is_blocked()?); // and this thread still blocks it
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn restore_in_child<'a>(&self, command: &'a mut Command) -> &'a mut Command {
+        signalfd::unblock_in_child(command, self.set)
     }
 
     /// Whether the calling thread blocks every signal this descriptor reports (if not, that

@@ -39,6 +39,7 @@ pub(crate) use epoll::{Poller, ReadyEvent, ReadyEvents, triggered};
 compile_error!("eventctx supports Linux and Android (epoll, eventfd, timerfd) only");
 
 pub(crate) mod eventfd;
+pub(crate) mod pidfd;
 pub(crate) mod signalfd;
 pub(crate) mod time;
 pub(crate) mod timerfd;

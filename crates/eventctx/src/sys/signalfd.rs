@@ -7,8 +7,24 @@
 use std::io;
 use std::mem::MaybeUninit;
 use std::os::fd::{BorrowedFd, FromRawFd, OwnedFd};
+use std::os::unix::process::CommandExt;
+use std::process::Command;
 
 use rustix::io::Errno;
+
+/// The signal numbers that `crate::signal` names.
+pub(crate) mod numbers {
+    pub(crate) const SIGHUP: i32 = libc::SIGHUP;
+    pub(crate) const SIGINT: i32 = libc::SIGINT;
+    pub(crate) const SIGQUIT: i32 = libc::SIGQUIT;
+    pub(crate) const SIGTERM: i32 = libc::SIGTERM;
+    pub(crate) const SIGCHLD: i32 = libc::SIGCHLD;
+    pub(crate) const SIGUSR1: i32 = libc::SIGUSR1;
+    pub(crate) const SIGUSR2: i32 = libc::SIGUSR2;
+    pub(crate) const SIGALRM: i32 = libc::SIGALRM;
+    pub(crate) const SIGPIPE: i32 = libc::SIGPIPE;
+    pub(crate) const SIGWINCH: i32 = libc::SIGWINCH;
+}
 
 /// A set of signal numbers, as the kernel takes it.
 #[derive(Clone, Copy)]
@@ -48,6 +64,24 @@ pub(crate) fn block(set: &SigSet) -> io::Result<()> {
 /// Removes `set` from the calling thread's signal mask.
 pub(crate) fn unblock(set: &SigSet) -> io::Result<()> {
     thread_mask(libc::SIG_UNBLOCK, set)
+}
+
+/// Makes the children `command` starts unblock `set` before they run their program: their mask
+/// is inherited from the thread that spawns them, and a blocked `SIGTERM` would make them
+/// deaf to it. The parent's mask is not touched.
+pub(crate) fn unblock_in_child(command: &mut Command, set: SigSet) -> &mut Command {
+    let unblock = move || {
+        // SAFETY: `set` is an initialized sigset_t owned by the closure; sigprocmask is
+        // async-signal-safe, which is all a child between fork and exec may call, and with a
+        // null old-set pointer it writes nothing.
+        if unsafe { libc::sigprocmask(libc::SIG_UNBLOCK, &set.0, std::ptr::null_mut()) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    };
+    // SAFETY: the closure runs in the child after fork, where only async-signal-safe calls are
+    // allowed: it makes one (sigprocmask), allocates nothing and takes no lock.
+    unsafe { command.pre_exec(unblock) }
 }
 
 /// Whether a record's `si_code` says a process sent the signal (`kill`, `sigqueue`, `tgkill`),
