@@ -165,6 +165,10 @@ impl<T: EventToken> EventContext<T> {
     /// writing side is reported readable with `is_read_closed` (read until 0, then delete it);
     /// `is_hungup` means a full hang-up, as in crosvm.
     ///
+    /// Set a socket non-blocking (`set_nonblocking(true)`) before adding it: a wait reports
+    /// what was ready then, and a read or write on a blocking socket can still block. The
+    /// context does not change the descriptor's mode.
+    ///
     /// The descriptor is not kept open by the context. When every descriptor for the same open
     /// file is closed, the kernel stops watching it; but if it was duplicated (`dup`, `fork`),
     /// it is still watched while a copy is open, so delete it before closing it.

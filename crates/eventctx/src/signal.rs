@@ -23,6 +23,9 @@ pub const SIGHUP: i32 = numbers::SIGHUP;
 pub const SIGINT: i32 = numbers::SIGINT;
 /// Quit from the keyboard (Ctrl-\\); by default it also dumps core.
 pub const SIGQUIT: i32 = numbers::SIGQUIT;
+/// Kills the process at once: it cannot be caught, blocked or ignored (so a
+/// [`Signals`](crate::Signals) never reports it). What to send a child that ignored `SIGTERM`.
+pub const SIGKILL: i32 = numbers::SIGKILL;
 /// A polite request to stop: what `kill` and service managers send first.
 pub const SIGTERM: i32 = numbers::SIGTERM;
 /// A child process stopped or exited. Several exits may arrive as one: to learn of each,

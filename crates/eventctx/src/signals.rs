@@ -50,7 +50,7 @@ use crate::sys::signalfd::{self, SigSet};
 /// # Examples
 ///
 /// ```
-/// use eventctx::{EventToken, Signals, WaitContext};
+/// use eventctx::{EventToken, Signals, WaitContext, signal};
 ///
 /// #[derive(EventToken, Clone, Copy, Debug, PartialEq)]
 /// enum Token {
@@ -58,16 +58,15 @@ use crate::sys::signalfd::{self, SigSet};
 /// }
 ///
 /// // In `main`, before spawning threads.
-/// let signals = Signals::new(&[libc::SIGUSR1])?;
+/// let signals = Signals::new(&[signal::SIGUSR1])?;
 /// let ctx = WaitContext::build_with(&[(&signals, Token::Signal)])?;
 ///
-/// // SAFETY: raise sends a valid signal to the calling thread, which blocks it now. (A daemon
-/// // gets its SIGTERM from kill(2), sent to the whole process, which works the same way.)
-/// unsafe { libc::raise(libc::SIGUSR1) };
+/// // What `kill -USR1 <pid>` does: a signal to the whole process, which every thread blocks.
+/// eventctx::ProcessExit::from_pid(std::process::id())?.send_signal(signal::SIGUSR1)?;
 ///
 /// assert_eq!(ctx.wait()?[0].token, Token::Signal);
 /// let info = signals.read()?.expect("a signal is pending");
-/// assert_eq!(info.signal, libc::SIGUSR1);
+/// assert_eq!(info.signal, signal::SIGUSR1);
 /// assert_eq!(info.sender(), Some(std::process::id())); // sent by this process
 /// assert!(signals.read()?.is_none());
 /// # Ok::<(), std::io::Error>(())
@@ -82,19 +81,18 @@ pub struct Signals {
 /// # Examples
 ///
 /// ```
-/// use eventctx::Signals;
+/// use eventctx::{ProcessExit, Signals, signal};
 ///
-/// let signals = Signals::new(&[libc::SIGUSR2])?;
-/// // SAFETY: raise sends a valid signal to the calling thread.
-/// unsafe { libc::raise(libc::SIGUSR2) };
+/// let signals = Signals::new(&[signal::SIGUSR2])?;
+/// ProcessExit::from_pid(std::process::id())?.send_signal(signal::SIGUSR2)?;
 /// let info = signals.read()?.unwrap();
-/// assert_eq!(info.signal, libc::SIGUSR2);
+/// assert_eq!(info.signal, signal::SIGUSR2);
 /// assert_eq!(info.sender(), Some(std::process::id()));
 /// # Ok::<(), std::io::Error>(())
 /// ```
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct SignalInfo {
-    /// The signal number (`libc::SIGINT`, ...).
+    /// The signal number ([`signal::SIGINT`](crate::signal::SIGINT), ...).
     pub signal: i32,
     /// How it was sent (`si_code`): `SI_USER` for `kill(2)`, `SI_QUEUE` for `sigqueue(3)`,
     /// `SI_TKILL` for `tgkill(2)`, `SI_KERNEL` or a signal-specific code from the kernel.
@@ -146,7 +144,7 @@ impl Signals {
     /// # Examples
     ///
     /// ```
-    /// let signals = eventctx::Signals::new(&[libc::SIGINT, libc::SIGTERM])?;
+    /// let signals = eventctx::Signals::new(&[eventctx::signal::SIGINT, eventctx::signal::SIGTERM])?;
     /// assert!(signals.is_blocked()?);
     /// # Ok::<(), std::io::Error>(())
     /// ```
@@ -174,7 +172,7 @@ impl Signals {
     /// # Examples
     ///
     /// ```
-    /// let signals = eventctx::Signals::new(&[libc::SIGUSR1])?;
+    /// let signals = eventctx::Signals::new(&[eventctx::signal::SIGUSR1])?;
     /// assert!(signals.read()?.is_none());
     /// # Ok::<(), std::io::Error>(())
     /// ```
@@ -200,9 +198,9 @@ impl Signals {
     /// ```
     /// let early = std::thread::spawn(|| -> std::io::Result<()> {
     ///     // spawned before the Signals below: block them here too
-    ///     eventctx::Signals::block(&[libc::SIGTERM])
+    ///     eventctx::Signals::block(&[eventctx::signal::SIGTERM])
     /// });
-    /// let signals = eventctx::Signals::new(&[libc::SIGTERM])?;
+    /// let signals = eventctx::Signals::new(&[eventctx::signal::SIGTERM])?;
     /// early.join().unwrap()?;
     /// assert!(signals.is_blocked()?);
     /// # Ok::<(), std::io::Error>(())
@@ -221,9 +219,9 @@ impl Signals {
     /// # Examples
     ///
     /// ```
-    /// let signals = eventctx::Signals::new(&[libc::SIGUSR2])?;
+    /// let signals = eventctx::Signals::new(&[eventctx::signal::SIGUSR2])?;
     /// drop(signals); // the mask is unchanged: SIGUSR2 stays blocked
-    /// eventctx::Signals::unblock(&[libc::SIGUSR2])?; // now it is delivered as before
+    /// eventctx::Signals::unblock(&[eventctx::signal::SIGUSR2])?; // now it is delivered as before
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn unblock(signals: &[i32]) -> Result<()> {
@@ -269,7 +267,7 @@ impl Signals {
     /// # Examples
     ///
     /// ```
-    /// let signals = eventctx::Signals::new(&[libc::SIGUSR1])?;
+    /// let signals = eventctx::Signals::new(&[eventctx::signal::SIGUSR1])?;
     /// let thread = std::thread::spawn(move || signals.is_blocked());
     /// assert!(thread.join().unwrap()?); // inherited from the thread that made it
     /// # Ok::<(), std::io::Error>(())

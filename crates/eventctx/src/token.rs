@@ -5,7 +5,8 @@
 /// A context stores `as_raw_token()` beside each descriptor and rebuilds the token with
 /// `from_raw_token()` when that descriptor becomes ready. Integers up to 64 bits and `()` are
 /// tokens as they are; for an enum, `#[derive(EventToken)]` packs the variant and its one
-/// field into the 64 bits.
+/// field into the 64 bits. Derive `Clone` and `Copy` beside it: a token is a small value that
+/// each wait hands out a copy of, and a `Copy` token can be matched on and kept freely.
 ///
 /// # The derive
 ///

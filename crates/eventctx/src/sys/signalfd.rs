@@ -17,6 +17,7 @@ pub(crate) mod numbers {
     pub(crate) const SIGHUP: i32 = libc::SIGHUP;
     pub(crate) const SIGINT: i32 = libc::SIGINT;
     pub(crate) const SIGQUIT: i32 = libc::SIGQUIT;
+    pub(crate) const SIGKILL: i32 = libc::SIGKILL;
     pub(crate) const SIGTERM: i32 = libc::SIGTERM;
     pub(crate) const SIGCHLD: i32 = libc::SIGCHLD;
     pub(crate) const SIGUSR1: i32 = libc::SIGUSR1;
