@@ -21,6 +21,8 @@ pub struct Options {
     pub listen: Option<SocketAddr>,
     /// The listen backlog: connections the kernel completes before the server accepts them.
     pub backlog: u32,
+    /// Close a connection that sends nothing (and has nothing waiting) for this long.
+    pub idle_timeout: Duration,
 }
 
 impl Default for Options {
@@ -31,6 +33,7 @@ impl Default for Options {
             size: 64,
             listen: None,
             backlog: 1024,
+            idle_timeout: Duration::from_secs(60),
         }
     }
 }
@@ -66,11 +69,13 @@ round trip, then a summary and an exact self-check (exit status 1 if anything is
   --listen ADDR      serve real clients on ADDR (host:port, e.g. 127.0.0.1:7000 or
                      localhost:7000) instead of running the load
   --backlog N        listen backlog (default 1024; the kernel caps it at net.core.somaxconn)
+  --idle-timeout SECS  close a connection that sends nothing for this long (default 60)
   -h, --help         this text
 
 SIGINT (Ctrl-C) or SIGTERM stops it cleanly: it stops accepting, closes the connections,
-prints its summary and exits 0. Out of descriptors, it stops accepting until a connection
-closes (or 100 ms pass) and keeps serving the ones it has.";
+prints its summary and exits 0. Out of descriptors, it closes the connection that has been
+idle longest (if idle for 1 s or more) to serve the new client; if none is, it stops accepting
+until a connection closes (or 100 ms pass) and keeps serving the ones it has.";
 
 /// Parses the arguments (without the program name).
 ///
@@ -93,7 +98,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
         };
         if !matches!(
             flag.as_str(),
-            "--clients" | "--duration" | "--size" | "--listen" | "--backlog"
+            "--clients" | "--duration" | "--size" | "--listen" | "--backlog" | "--idle-timeout"
         ) {
             return Err(format!("unknown flag {flag}"));
         }
@@ -105,7 +110,8 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
             "--clients" => opts.clients = count(&flag, &value, 1, MAX_CLIENTS)?,
             "--size" => opts.size = count(&flag, &value, 1, MAX_SIZE)?,
             "--backlog" => opts.backlog = count(&flag, &value, 1, 65_535)? as u32,
-            "--duration" => opts.duration = Some(duration(&value)?),
+            "--duration" => opts.duration = Some(duration(&flag, &value)?),
+            "--idle-timeout" => opts.idle_timeout = duration(&flag, &value)?,
             "--listen" => opts.listen = Some(address(&value)?),
             _ => unreachable!("checked above"),
         }
@@ -124,14 +130,14 @@ fn count(flag: &str, value: &str, min: usize, max: usize) -> Result<usize, Strin
     }
 }
 
-fn duration(value: &str) -> Result<Duration, String> {
+fn duration(flag: &str, value: &str) -> Result<Duration, String> {
     let secs: f64 = value
         .parse()
-        .map_err(|_| format!("--duration {value}: not a number of seconds"))?;
+        .map_err(|_| format!("{flag} {value}: not a number of seconds"))?;
     // NaN fails the range check too.
     if !(f64::MIN_POSITIVE..=365.0 * 86_400.0).contains(&secs) {
         return Err(format!(
-            "--duration {value}: must be more than 0 and at most a year"
+            "{flag} {value}: must be more than 0 and at most a year"
         ));
     }
     Ok(Duration::from_secs_f64(secs))
@@ -194,6 +200,14 @@ mod tests {
             let e = run(&["--duration", bad]).unwrap_err();
             assert!(e.starts_with("--duration"), "{bad}: {e}");
         }
+        for bad in ["0", "x", "-5"] {
+            let e = run(&["--idle-timeout", bad]).unwrap_err();
+            assert!(e.starts_with("--idle-timeout"), "{bad}: {e}");
+        }
+        assert_eq!(
+            run(&["--idle-timeout=2.5"]).unwrap().idle_timeout,
+            Duration::from_millis(2500)
+        );
         assert!(
             run(&["--listen", "nonsense"])
                 .unwrap_err()

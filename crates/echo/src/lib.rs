@@ -130,6 +130,7 @@ fn serve(listener: TcpListener, signals: Signals, opts: &Options) -> io::Result<
     let config = ServerConfig {
         report: true,
         stop_after: opts.duration,
+        idle_timeout: opts.idle_timeout,
         ..ServerConfig::default()
     };
     let started = Instant::now();
@@ -147,7 +148,7 @@ fn serve(listener: TcpListener, signals: Signals, opts: &Options) -> io::Result<
 
 fn print_server(stats: &ServerStats) {
     println!(
-        "server: {} connections accepted, {} closed by their clients, {} closed at shutdown; \
+        "server: {} connections accepted, {} closed while serving, {} closed at shutdown; \
          {} bytes in, {} bytes out",
         stats.accepted, stats.closed, stats.closed_at_shutdown, stats.bytes_in, stats.bytes_out
     );
@@ -157,6 +158,22 @@ fn print_server(stats: &ServerStats) {
             stats.stalled
         );
     }
+    if stats.idle_closed > 0 {
+        println!(
+            "server: closed {} connections that sent nothing for the idle timeout",
+            stats.idle_closed
+        );
+    }
+    if stats.evicted > 0 {
+        println!(
+            "server: out of descriptors, closed {} idle connections to serve new clients",
+            stats.evicted
+        );
+    }
+    println!(
+        "server: echo buffers held at most {:.1} MiB at once",
+        stats.peak_buffered as f64 / (1 << 20) as f64
+    );
     if stats.accept_backoffs > 0 {
         println!(
             "server: stopped accepting {} times for want of descriptors, and served on",

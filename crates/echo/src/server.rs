@@ -22,8 +22,9 @@ enum Token {
 
 /// Stop reading from one client whose echoes are not being taken, past this much buffered.
 const MAX_PENDING: usize = 1 << 20;
-/// A buffer that grew past this is given back to the allocator once it is empty.
-const KEEP_CAPACITY: usize = 64 * 1024;
+/// Out of descriptors, a connection idle at least this long may be closed to make room for a
+/// new one (the longest-idle first).
+const EVICTABLE_IDLE: Duration = Duration::from_secs(1);
 /// How long to stop accepting after running out of descriptors, unless a connection closes
 /// first.
 const BACKOFF: Duration = Duration::from_millis(100);
@@ -44,6 +45,35 @@ impl Pending {
     /// Whether everything has been written.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// The memory the buffer holds (at least [`len`](Pending::len)): what the server's total
+    /// cap counts.
+    pub fn capacity(&self) -> usize {
+        self.buf.capacity()
+    }
+
+    /// Writes `bytes` behind what is pending: straight to the socket when nothing is pending
+    /// (no copy, no buffer), and what the socket does not take is kept. `false` if the
+    /// connection is broken.
+    pub fn write_through(&mut self, stream: &mut impl Write, mut bytes: &[u8]) -> io::Result<bool> {
+        if self.is_empty() {
+            while !bytes.is_empty() {
+                match stream.write(bytes) {
+                    Ok(0) => return Ok(false),
+                    Ok(n) => bytes = &bytes[n..],
+                    Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                    Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                    Err(_) => return Ok(false),
+                }
+            }
+            if !bytes.is_empty() {
+                self.extend(bytes);
+            }
+            return Ok(true);
+        }
+        self.extend(bytes);
+        self.flush(stream)
     }
 
     /// Queues `bytes` behind what is pending.
@@ -69,11 +99,10 @@ impl Pending {
                 Err(_) => return Ok(false),
             }
         }
-        self.buf.clear();
+        // Everything went: give the memory back. Echoes reach this buffer only when a socket
+        // did not take them at once, so an idle connection holds no buffer at all.
+        self.buf = Vec::new();
         self.start = 0;
-        if self.buf.capacity() > KEEP_CAPACITY {
-            self.buf = Vec::new(); // a burst is over: give its memory back
-        }
         Ok(true)
     }
 }
@@ -85,7 +114,8 @@ struct Connection {
     /// The peer shut down its writing side: finish the echoes, then close.
     eof: bool,
     /// When a byte last moved either way: a connection whose echoes wait and whose peer
-    /// takes none of them for `stall_timeout` is closed.
+    /// takes none of them for `stall_timeout` is closed, and one with nothing waiting that
+    /// sends nothing for `idle_timeout`.
     last_progress: Instant,
 }
 
@@ -115,26 +145,37 @@ pub struct ServerStats {
     pub accept_backoffs: u64,
     /// Connections closed because their peer took no echo for `stall_timeout`.
     pub stalled: u64,
-    /// The most echo bytes buffered at once, over all connections.
+    /// Connections closed because they sent nothing for `idle_timeout`.
+    pub idle_closed: u64,
+    /// Idle connections closed to make room for a new one when out of descriptors.
+    pub evicted: u64,
+    /// The most buffer memory held at once for echoes, over all connections (bytes).
     pub peak_buffered: u64,
     /// The signal that stopped it, if one did.
     pub stopped_by: Option<i32>,
 }
 
-/// How the server is set up; [`ServerConfig::default`] is quiet and buffers at most 64 MiB.
+/// How the server is set up; [`ServerConfig::default`] is quiet, holds at most 64 MiB of echo
+/// buffers, and closes connections idle for 60 s.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
     /// Print a line each second in which something happened.
     pub report: bool,
-    /// While this many echo bytes are buffered in total, clients with echoes waiting stop
-    /// being read; clients with none waiting keep being read (each read adds at most 64 KiB),
-    /// so peers that take their echoes are served whatever the others do.
+    /// While the echo buffers hold this much memory in total (their capacity, not only the
+    /// bytes waiting), clients with echoes waiting stop being read; clients with none waiting
+    /// keep being read (each read adds at most 64 KiB, and only what the socket does not take
+    /// at once is buffered), so peers that take their echoes are served whatever the others do.
     pub max_buffered: usize,
     /// Stop after this long (listen mode's `--duration`).
     pub stop_after: Option<Duration>,
     /// Close a connection whose echoes have waited this long with none taken: a peer that
     /// stops reading would otherwise hold its buffers for good.
     pub stall_timeout: Duration,
+    /// Close a connection that has nothing waiting and has sent nothing for this long, so
+    /// that connections that only hold a descriptor (a slowloris crowd) cannot keep the
+    /// server full. Out of descriptors, the longest-idle connection is closed at once, if it
+    /// has been idle for a second or more.
+    pub idle_timeout: Duration,
 }
 
 impl Default for ServerConfig {
@@ -144,6 +185,7 @@ impl Default for ServerConfig {
             max_buffered: 64 << 20,
             stop_after: None,
             stall_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
         }
     }
 }
@@ -305,10 +347,11 @@ impl Server {
         for id in 0..self.connections.len() as u32 {
             if let Some(conn) = self.connections[id as usize].as_mut() {
                 let before = conn.pending.len();
+                let held = conn.pending.capacity();
                 let _ = conn.pending.flush(&mut conn.stream);
                 let written = before - conn.pending.len();
                 self.stats.bytes_out += written as u64;
-                self.buffered -= written;
+                self.buffered = self.buffered + conn.pending.capacity() - held;
                 let _ = conn.stream.shutdown(Shutdown::Both);
                 self.stats.closed_at_shutdown += 1;
                 self.close(id, false)?;
@@ -328,9 +371,12 @@ impl Server {
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,
                 // A connection reset before it was accepted: nothing to serve.
                 Err(e) if e.kind() == ErrorKind::ConnectionAborted => continue,
-                // Out of descriptors (EMFILE, ENFILE) or memory: the connection waits in the
-                // queue. Watching the listener would report it again at once, so stop, and
-                // try again when a connection closes or the back-off timer fires.
+                // Out of descriptors (EMFILE, ENFILE): close the longest-idle connection, if
+                // one has been idle a while, and accept again. Otherwise (or out of memory) the
+                // connection waits in the queue; watching the listener would report it again
+                // at once, so stop, and try again when a connection closes or the back-off
+                // timer fires.
+                Err(e) if is_out_of_descriptors(&e) && self.evict_longest_idle()? => continue,
                 Err(e) => return self.pause_accepting(e),
             };
             if let Err(e) = self.add_connection(stream) {
@@ -400,6 +446,7 @@ impl Server {
             return Ok(()); // closed earlier in this batch
         };
         let before = conn.pending.len();
+        let held_before = conn.pending.capacity();
         let mut read = 0;
         let mut open = true;
         // After the peer's end-of-file only writing is left: a hang-up or error then means
@@ -418,8 +465,9 @@ impl Server {
                 Ok(0) => conn.eof = true,
                 Ok(n) => {
                     read = n;
-                    conn.pending.extend(&self.buf[..n]);
-                    open = conn.pending.flush(&mut conn.stream)?;
+                    open = conn
+                        .pending
+                        .write_through(&mut conn.stream, &self.buf[..n])?;
                 }
                 Err(e) if e.kind() == ErrorKind::WouldBlock => {}
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
@@ -432,7 +480,7 @@ impl Server {
         }
         self.stats.bytes_in += read as u64;
         self.stats.bytes_out += (before + read - after) as u64;
-        self.buffered = self.buffered + after - before;
+        self.buffered = self.buffered + conn.pending.capacity() - held_before;
         self.stats.peak_buffered = self.stats.peak_buffered.max(self.buffered as u64);
 
         // A connection that is not being read reports only a full hang-up (both directions,
@@ -461,20 +509,50 @@ impl Server {
         Ok(())
     }
 
-    /// Closes the connections whose echoes have waited `stall_timeout` with none taken.
+    /// Closes the connections whose echoes have waited `stall_timeout` with none taken, and
+    /// those with nothing waiting that sent nothing for `idle_timeout`.
     fn close_stalled(&mut self) -> io::Result<()> {
-        let limit = self.config.stall_timeout;
         for id in 0..self.connections.len() as u32 {
-            let stalled = match &self.connections[id as usize] {
-                Some(conn) => !conn.pending.is_empty() && conn.last_progress.elapsed() >= limit,
-                None => false,
+            let Some(conn) = &self.connections[id as usize] else {
+                continue;
             };
-            if stalled {
+            let quiet = conn.last_progress.elapsed();
+            if !conn.pending.is_empty() && quiet >= self.config.stall_timeout {
                 self.stats.stalled += 1;
+                self.close(id, true)?;
+            } else if conn.pending.is_empty() && !conn.eof && quiet >= self.config.idle_timeout {
+                self.stats.idle_closed += 1;
                 self.close(id, true)?;
             }
         }
         Ok(())
+    }
+
+    /// Out of descriptors: closes the connection that has been idle longest (nothing waiting,
+    /// nothing sent), if it has been idle for `EVICTABLE_IDLE` or more, so that the client
+    /// waiting in the accept queue can be served. `false` if none qualifies.
+    fn evict_longest_idle(&mut self) -> io::Result<bool> {
+        let oldest = self
+            .connections
+            .iter()
+            .enumerate()
+            .filter_map(|(id, conn)| conn.as_ref().map(|c| (id, c)))
+            .filter(|(_, c)| c.pending.is_empty() && !c.eof)
+            .min_by_key(|(_, c)| c.last_progress);
+        match oldest {
+            Some((id, conn)) if conn.last_progress.elapsed() >= EVICTABLE_IDLE => {
+                self.stats.evicted += 1;
+                // Not through `close(.., true)`: the listener is still watched.
+                let conn = self.connections[id].take().expect("found above");
+                self.ctx.delete(&conn.stream)?;
+                self.buffered -= conn.pending.capacity();
+                self.free.push(id as u32);
+                self.stats.closed += 1;
+                self.progress.closed.fetch_add(1, Ordering::Relaxed);
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
     }
 
     fn close(&mut self, id: u32, by_client: bool) -> io::Result<()> {
@@ -482,7 +560,7 @@ impl Server {
             // Deleted before it is dropped: a hung-up socket left in the context would be
             // reported by every wait.
             self.ctx.delete(&conn.stream)?;
-            self.buffered -= conn.pending.len();
+            self.buffered -= conn.pending.capacity();
             self.free.push(id);
             if by_client {
                 self.stats.closed += 1;
@@ -494,6 +572,12 @@ impl Server {
         }
         Ok(())
     }
+}
+
+/// Whether `accept` failed for want of a descriptor, in the process (`EMFILE`) or the system
+/// (`ENFILE`).
+fn is_out_of_descriptors(error: &io::Error) -> bool {
+    matches!(error.raw_os_error(), Some(libc::EMFILE | libc::ENFILE))
 }
 
 /// Gives memory that was freed back to the operating system. glibc keeps freed heap memory

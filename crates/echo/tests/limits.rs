@@ -31,6 +31,11 @@ fn main() -> ExitCode {
     type Case = (&'static str, fn() -> io::Result<()>);
     let cases: &[Case] = &[
         ("out_of_descriptors_it_backs_off_and_serves_on", backoff),
+        (
+            "out_of_descriptors_the_longest_idle_make_room",
+            idle_crowd_is_evicted,
+        ),
+        ("connections_that_send_nothing_time_out", idle_timeout),
         ("sigterm_in_listen_mode_stops_it_cleanly", sigterm_listen),
         (
             "sigterm_while_out_of_descriptors_stops_it_cleanly",
@@ -171,6 +176,67 @@ fn backoff() -> io::Result<()> {
         "{stdout}"
     );
     assert!(stdout.contains("for want of descriptors"), "{stdout}");
+    Ok(())
+}
+
+/// A crowd of connections that send nothing fills the descriptor limit (a slowloris attack);
+/// a new client is still served, because the server closes the longest-idle connection
+/// to make room for it.
+fn idle_crowd_is_evicted() -> io::Result<()> {
+    let mut child = spawn(&["--listen", "127.0.0.1:0"], Some(64))?;
+    let (addr, out) = served_address(&mut child)?;
+    let crowd: Vec<TcpStream> = (0..150)
+        .map(|_| TcpStream::connect(addr))
+        .collect::<io::Result<_>>()?;
+    // Idle for more than a second: now they may be closed for a newcomer.
+    std::thread::sleep(Duration::from_millis(1500));
+    let start = Instant::now();
+    let mut newcomer = TcpStream::connect(addr)?;
+    echo(&mut newcomer, b"let me in")?;
+    echo(&mut newcomer, b"and stay")?;
+    println!(
+        "    a new client got its echo {} ms after connecting, past 150 idle ones",
+        start.elapsed().as_millis()
+    );
+    drop(crowd);
+    drop(newcomer);
+    signal(&child, libc::SIGTERM);
+    let (code, stdout, stderr) = finish(child, out)?;
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("idle connections to serve new clients"),
+        "{stdout}"
+    );
+    Ok(())
+}
+
+fn idle_timeout() -> io::Result<()> {
+    let mut child = spawn(&["--listen", "127.0.0.1:0", "--idle-timeout", "1"], None)?;
+    let (addr, out) = served_address(&mut child)?;
+    let mut silent: Vec<TcpStream> = (0..3)
+        .map(|_| TcpStream::connect(addr))
+        .collect::<io::Result<_>>()?;
+    let mut talker = TcpStream::connect(addr)?;
+    let start = Instant::now();
+    // The talker keeps talking for 2.5 s; the silent ones are closed after 1 to 2 s (the check
+    // runs each second).
+    while start.elapsed() < Duration::from_millis(2500) {
+        echo(&mut talker, b"ping")?;
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    for s in &mut silent {
+        s.set_read_timeout(Some(Duration::from_secs(5)))?;
+        let mut buf = [0u8; 8];
+        assert_eq!(s.read(&mut buf)?, 0, "an idle connection was left open");
+    }
+    drop(talker);
+    signal(&child, libc::SIGTERM);
+    let (code, stdout, stderr) = finish(child, out)?;
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("closed 3 connections that sent nothing"),
+        "{stdout}"
+    );
     Ok(())
 }
 

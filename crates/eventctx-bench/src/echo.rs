@@ -132,8 +132,8 @@ impl MioServer {
                             match conn.stream.read(&mut buf) {
                                 Ok(0) => open = false,
                                 Ok(n) => {
-                                    conn.pending.extend(&buf[..n]);
-                                    open = conn.pending.flush(&mut conn.stream)?;
+                                    open =
+                                        conn.pending.write_through(&mut conn.stream, &buf[..n])?;
                                 }
                                 Err(e) if e.kind() == ErrorKind::WouldBlock => break,
                                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
