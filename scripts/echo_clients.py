@@ -5,6 +5,15 @@ would: many connections, bulk traffic, slow readers, resets.
   scripts/echo_clients.py hold  ADDR N            open N connections, echo a line on each, report
   scripts/echo_clients.py flood ADDR N MBYTES     N connections each sending MBYTES MB, checked
   scripts/echo_clients.py resets ADDR N           N connections that send and reset at once
+  scripts/echo_clients.py silent ADDR N SECS      N connections that send nothing for SECS s,
+                                                  while a new client asks for an echo each second
+  scripts/echo_clients.py idle ADDR N KBYTES SECS N connections that each echo KBYTES once, then
+                                                  stay silent for SECS s
+  scripts/echo_clients.py blast ADDR N KBYTES     N connections that each send KBYTES and read
+                                                  nothing for 15 s, while a new client asks for
+                                                  an echo every half second
+
+With ECHO_PID set to the server's pid, silent, idle and blast also report its resident memory.
 
 Every run is bounded in count and time (60 s at most) and ends by itself.
 """
@@ -117,6 +126,132 @@ def resets(addr, n):
     print(f"{n} connections reset")
 
 
+def rss_mb():
+    """The server's resident memory in MB, if ECHO_PID names it."""
+    pid = os.environ.get("ECHO_PID")
+    if not pid:
+        return None
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
+def fmt_rss(value):
+    return "n/a" if value is None else f"{value:.1f} MB"
+
+
+def probe(addr, timeout=10.0):
+    """A new client's round trip: connect, send a line, read the echo. Seconds, or None."""
+    start = time.monotonic()
+    try:
+        with socket.create_connection(addr, timeout=timeout) as s:
+            s.settimeout(timeout)
+            s.sendall(b"probe\n")
+            data = b""
+            while len(data) < 6:
+                chunk = s.recv(64)
+                if not chunk:
+                    return None
+                data += chunk
+            return time.monotonic() - start if data == b"probe\n" else None
+    except OSError:
+        return None
+
+
+def open_many(addr, n):
+    conns = []
+    for i in range(n):
+        try:
+            conns.append(socket.create_connection(addr, timeout=10))
+        except OSError as e:
+            print(f"connect {i}: {e}")
+            break
+    return conns
+
+
+def silent(addr, n, secs):
+    conns = open_many(addr, n)
+    print(f"{len(conns)} connections open, sending nothing; server RSS {fmt_rss(rss_mb())}")
+    end = time.monotonic() + min(secs, LIMIT)
+    results = []
+    while time.monotonic() < end:
+        took = probe(addr)
+        results.append(took)
+        print(f"  new client: {'no echo within 10 s' if took is None else f'echo in {took * 1000:.0f} ms'}")
+        time.sleep(1)
+    served = sum(r is not None for r in results)
+    print(f"{served} of {len(results)} new clients served; server RSS {fmt_rss(rss_mb())}")
+    for c in conns:
+        c.close()
+
+
+def idle(addr, n, kbytes, secs):
+    before = rss_mb()
+    payload = os.urandom(kbytes * 1024)
+    conns = open_many(addr, n)
+    for c in conns:
+        c.sendall(payload)
+    bad = 0
+    for c in conns:
+        got = b""
+        while len(got) < len(payload):
+            chunk = c.recv(len(payload) - len(got))
+            if not chunk:
+                break
+            got += chunk
+        bad += got != payload
+    after_echo = rss_mb()
+    print(f"{len(conns)} connections echoed {kbytes} KiB each ({bad} mismatched); "
+          f"server RSS before {fmt_rss(before)}, right after {fmt_rss(after_echo)}")
+    time.sleep(min(secs, LIMIT))
+    print(f"after {secs} s silent: server RSS {fmt_rss(rss_mb())}")
+    for c in conns:
+        c.close()
+
+
+def blast(addr, n, kbytes):
+    conns = open_many(addr, n)
+    payload = b"z" * (kbytes * 1024)
+    sent = [0] * len(conns)
+    for c in conns:
+        c.setblocking(False)
+    peak = rss_mb() or 0.0
+    probes = []
+    end = time.monotonic() + 15
+    next_probe = time.monotonic()
+    while time.monotonic() < end:
+        for i, c in enumerate(conns):
+            if sent[i] < len(payload):
+                try:
+                    sent[i] += c.send(payload[sent[i]:sent[i] + 65536])
+                except (BlockingIOError, InterruptedError):
+                    pass
+                except OSError:
+                    sent[i] = len(payload)  # closed by the server
+        if time.monotonic() >= next_probe:
+            probes.append(probe(addr))
+            next_probe = time.monotonic() + 0.5
+        peak = max(peak, rss_mb() or 0.0)
+        time.sleep(0.01)
+    total = sum(sent)
+    ok = [p for p in probes if p is not None]
+    print(f"{len(conns)} connections sent {total / 1e6:.0f} MB of {len(conns) * len(payload) / 1e6:.0f} MB "
+          f"reading nothing; server RSS peak {peak:.1f} MB")
+    if ok:
+        ok.sort()
+        print(f"new clients meanwhile: {len(ok)} of {len(probes)} served, echo in "
+              f"{ok[0] * 1000:.0f} to {ok[-1] * 1000:.0f} ms (median {ok[len(ok) // 2] * 1000:.0f} ms)")
+    else:
+        print(f"new clients meanwhile: none of {len(probes)} served")
+    for c in conns:
+        c.close()
+
+
 def main():
     if len(sys.argv) < 4:
         sys.exit(__doc__)
@@ -128,6 +263,12 @@ def main():
         asyncio.run(asyncio.wait_for(flood(addr, n, int(sys.argv[4])), LIMIT * 5))
     elif mode == "resets":
         resets(addr, n)
+    elif mode == "silent":
+        silent(addr, n, float(sys.argv[4]))
+    elif mode == "idle":
+        idle(addr, n, int(sys.argv[4]), float(sys.argv[5]))
+    elif mode == "blast":
+        blast(addr, n, int(sys.argv[4]))
     else:
         sys.exit(__doc__)
 

@@ -76,12 +76,17 @@ impl Pending {
         self.flush(stream)
     }
 
-    /// Queues `bytes` behind what is pending.
+    /// Queues `bytes` behind what is pending. The buffer grows by a quarter at a time, not by
+    /// doubling, so that the memory it holds stays close to what it has waiting.
     pub fn extend(&mut self, bytes: &[u8]) {
         // Move the unwritten tail to the front before growing, rather than growing forever.
         if self.start > 0 && self.start >= self.buf.len() / 2 {
             self.buf.drain(..self.start);
             self.start = 0;
+        }
+        let len = self.buf.len();
+        if len + bytes.len() > self.buf.capacity() {
+            self.buf.reserve_exact(bytes.len().max(len / 4));
         }
         self.buf.extend_from_slice(bytes);
     }
@@ -113,6 +118,9 @@ struct Connection {
     interest: EventType,
     /// The peer shut down its writing side: finish the echoes, then close.
     eof: bool,
+    /// Over the total cap, input waits until the socket has room for its echo (nothing is
+    /// buffered then): watched for writable, not readable, until it has.
+    room_wait: bool,
     /// When a byte last moved either way: a connection whose echoes wait and whose peer
     /// takes none of them for `stall_timeout` is closed, and one with nothing waiting that
     /// sends nothing for `idle_timeout`.
@@ -404,6 +412,7 @@ impl Server {
             pending: Pending::default(),
             interest: EventType::Read,
             eof: false,
+            room_wait: false,
             last_progress: Instant::now(),
         });
         self.stats.accepted += 1;
@@ -447,6 +456,7 @@ impl Server {
         };
         let before = conn.pending.len();
         let held_before = conn.pending.capacity();
+        let over_total = self.buffered >= self.config.max_buffered;
         let mut read = 0;
         let mut open = true;
         // After the peer's end-of-file only writing is left: a hang-up or error then means
@@ -454,20 +464,48 @@ impl Server {
         if event.is_writable || (conn.eof && (event.is_hungup || event.is_error)) {
             open = conn.pending.flush(&mut conn.stream)?;
         }
+        // Room came for input that waited for it: read again.
+        let room_came = conn.room_wait && event.is_writable;
+        if room_came {
+            conn.room_wait = false;
+        }
         // A half-close (`is_read_closed`) or a hang-up may come with data still to read: read
         // first, and stop on end-of-file, so that no byte the peer sent is lost. A connection
         // that was told to stop reading is not read, whatever is reported.
-        let reading = matches!(conn.interest, EventType::Read | EventType::ReadWrite);
-        let read_ready =
-            event.is_readable || event.is_read_closed || event.is_hungup || event.is_error;
+        // Over the cap, a connection with echoes waiting is not read at all (its interest
+        // turns to write-only below).
+        let reading = (matches!(conn.interest, EventType::Read | EventType::ReadWrite)
+            || room_came)
+            && !(over_total && !conn.pending.is_empty());
+        let read_ready = event.is_readable
+            || event.is_read_closed
+            || event.is_hungup
+            || event.is_error
+            || room_came;
         if open && reading && read_ready {
-            match conn.stream.read(&mut self.buf) {
-                Ok(0) => conn.eof = true,
-                Ok(n) => {
-                    read = n;
-                    open = conn
+            let result = if over_total && conn.pending.is_empty() {
+                // Over the cap, take only what the socket takes back at once: peek, write,
+                // then consume what was written. Nothing more is held; what the socket has no
+                // room for stays in the kernel until it has.
+                echo_without_holding(&mut conn.stream, &mut self.buf).map(|(n, waiting)| {
+                    conn.room_wait = waiting;
+                    (n, true)
+                })
+            } else {
+                match conn.stream.read(&mut self.buf) {
+                    Ok(0) => Ok((0, true)),
+                    Ok(n) => conn
                         .pending
-                        .write_through(&mut conn.stream, &self.buf[..n])?;
+                        .write_through(&mut conn.stream, &self.buf[..n])
+                        .map(|ok| (n, ok)),
+                    Err(e) => Err(e),
+                }
+            };
+            match result {
+                Ok((0, _)) if !conn.room_wait => conn.eof = true,
+                Ok((n, ok)) => {
+                    read = n;
+                    open = ok;
                 }
                 Err(e) if e.kind() == ErrorKind::WouldBlock => {}
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
@@ -498,6 +536,7 @@ impl Server {
         let interest = match after {
             _ if conn.eof => EventType::Write,
             n if n >= MAX_PENDING => EventType::Write,
+            0 if conn.room_wait => EventType::Write,
             0 => EventType::Read,
             _ if over_total => EventType::Write,
             _ => EventType::ReadWrite,
@@ -517,10 +556,11 @@ impl Server {
                 continue;
             };
             let quiet = conn.last_progress.elapsed();
-            if !conn.pending.is_empty() && quiet >= self.config.stall_timeout {
+            let waiting = !conn.pending.is_empty() || conn.room_wait;
+            if waiting && quiet >= self.config.stall_timeout {
                 self.stats.stalled += 1;
                 self.close(id, true)?;
-            } else if conn.pending.is_empty() && !conn.eof && quiet >= self.config.idle_timeout {
+            } else if !waiting && !conn.eof && quiet >= self.config.idle_timeout {
                 self.stats.idle_closed += 1;
                 self.close(id, true)?;
             }
@@ -537,7 +577,7 @@ impl Server {
             .iter()
             .enumerate()
             .filter_map(|(id, conn)| conn.as_ref().map(|c| (id, c)))
-            .filter(|(_, c)| c.pending.is_empty() && !c.eof)
+            .filter(|(_, c)| c.pending.is_empty() && !c.room_wait && !c.eof)
             .min_by_key(|(_, c)| c.last_progress);
         match oldest {
             Some((id, conn)) if conn.last_progress.elapsed() >= EVICTABLE_IDLE => {
@@ -572,6 +612,37 @@ impl Server {
         }
         Ok(())
     }
+}
+
+/// Echoes what `stream` has to read without holding any of it: peeks, writes what the socket
+/// takes at once, and reads (consumes) exactly that. Returns the bytes echoed, and whether
+/// input is left waiting for room. `(0, false)` is the end of the stream.
+fn echo_without_holding(stream: &mut TcpStream, buf: &mut [u8]) -> io::Result<(usize, bool)> {
+    let n = stream.peek(buf)?;
+    if n == 0 {
+        return Ok((0, false));
+    }
+    let mut written = 0;
+    while written < n {
+        match stream.write(&buf[written..n]) {
+            Ok(0) => return Err(ErrorKind::WriteZero.into()),
+            Ok(w) => written += w,
+            Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    // The bytes peeked are still first in the queue: read exactly those that were echoed.
+    let mut consumed = 0;
+    while consumed < written {
+        match stream.read(&mut buf[consumed..written]) {
+            Ok(0) => return Err(ErrorKind::UnexpectedEof.into()),
+            Ok(r) => consumed += r,
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok((written, written < n))
 }
 
 /// Whether `accept` failed for want of a descriptor, in the process (`EMFILE`) or the system
