@@ -474,9 +474,8 @@ impl Server {
         // that was told to stop reading is not read, whatever is reported.
         // Over the cap, a connection with echoes waiting is not read at all (its interest
         // turns to write-only below).
-        let reading = (matches!(conn.interest, EventType::Read | EventType::ReadWrite)
-            || room_came)
-            && !(over_total && !conn.pending.is_empty());
+        let interested = matches!(conn.interest, EventType::Read | EventType::ReadWrite);
+        let reading = (interested || room_came) && (!over_total || conn.pending.is_empty());
         let read_ready = event.is_readable
             || event.is_read_closed
             || event.is_hungup
