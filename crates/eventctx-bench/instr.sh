@@ -6,10 +6,14 @@
 # difference divided by the extra iterations is the cost of one iteration, with start-up and
 # set-up cancelled out. System calls are counted the same way with `strace -f -c`.
 #
-#   crates/eventctx-bench/instr.sh [SCENARIO]     # ping (default), idle, churn or burst
+#   crates/eventctx-bench/instr.sh [SCENARIO]     # ping (default), idle, churn, burst or wake
 #
-# An iteration is one round trip (ping, idle), one add + delete (churn), or one wait (burst:
-# 1,024 events for every back-end but eventctx's 16-event `wait_timeout`, which gets 16).
+# An iteration is one round trip (ping, idle, wake), one add + delete (churn), or one wait
+# (burst: 1,024 events for every back-end but eventctx's 16-event `wait_timeout`, which gets
+# 16). "epoll waits" counts the epoll_wait/epoll_pwait/epoll_pwait2 calls alone: one per
+# iteration is the floor for every scenario but churn. wake (another thread answers each
+# signal, so every wait blocks) gets no instruction count: under valgrind its threads take
+# turns, which measures valgrind.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 scenario=${1:-ping}
@@ -29,11 +33,12 @@ instructions() {
   echo "$out"
 }
 
+# System calls of every kind, then epoll waits alone, for one run: "ALL WAITS".
 syscalls() {
   local f
   f=$(mktemp)
   strace -f -c -o "$f" "$bin" --instr "$scenario" --backend "$1" --iters "$2" 2>/dev/null
-  awk '$NF=="total" {print $(NF-2) + 0}' "$f"
+  awk '$NF=="total" {t=$(NF-2)} $NF ~ /^epoll_(wait|pwait|pwait2)$/ {w+=$(NF-1)} END {print t+0, w+0}' "$f"
   rm -f "$f"
 }
 
@@ -41,26 +46,27 @@ have_valgrind=1; command -v valgrind >/dev/null || have_valgrind=0
 have_strace=1; command -v strace >/dev/null || have_strace=0
 
 printf '%s: per iteration, from %s extra iterations\n' "$scenario" "$extra"
-printf '%-16s %14s %10s %12s\n' backend instructions "vs raw" syscalls
+printf '%-16s %14s %10s %12s %12s\n' backend instructions "vs raw" syscalls "epoll waits"
 raw=""
 for b in $backends; do
-  ins="-"; ratio="-"; sys="-"
+  ins="-"; ratio="-"; sys="-"; waits="-"
   if [ "$scenario" = burst ] && [ "$b" = mio ]; then
     # mio is edge-triggered only: a descriptor left ready is reported once.
-    printf '%-16s %14s %10s %12s\n' "$b" n/a n/a n/a
+    printf '%-16s %14s %10s %12s %12s\n' "$b" n/a n/a n/a n/a
     continue
   fi
-  if [ $have_valgrind = 1 ]; then
+  if [ $have_valgrind = 1 ] && [ "$scenario" != wake ]; then
     i1=$(instructions "$b" $n1); i2=$(instructions "$b" $n2)
     ins=$(awk -v a="$i1" -v b="$i2" -v n="$extra" 'BEGIN { printf "%.1f", (b - a) / n }')
     [ -z "$raw" ] && raw=$ins
     ratio=$(awk -v x="$ins" -v r="$raw" 'BEGIN { printf "%.3f", x / r }')
   fi
   if [ $have_strace = 1 ]; then
-    s1=$(syscalls "$b" $n1); s2=$(syscalls "$b" $n2)
+    read -r s1 w1 < <(syscalls "$b" $n1); read -r s2 w2 < <(syscalls "$b" $n2)
     sys=$(awk -v a="$s1" -v b="$s2" -v n="$extra" 'BEGIN { printf "%.2f", (b - a) / n }')
+    waits=$(awk -v a="$w1" -v b="$w2" -v n="$extra" 'BEGIN { printf "%.2f", (b - a) / n }')
   fi
-  printf '%-16s %14s %10s %12s\n' "$b" "$ins" "$ratio" "$sys"
+  printf '%-16s %14s %10s %12s %12s\n' "$b" "$ins" "$ratio" "$sys" "$waits"
 done
 [ $have_valgrind = 1 ] || echo "(valgrind not found: no instruction counts)"
 [ $have_strace = 1 ] || echo "(strace not found: no system call counts)"

@@ -103,7 +103,7 @@ fn parse_args() -> io::Result<Options> {
             "-h" | "--help" => {
                 println!(
                     "usage: eventctx-bench [--quick] [--rounds N] [--out DIR]\n       \
-                     eventctx-bench --instr ping|idle|churn|burst --backend NAME [--iters N]\n\
+                     eventctx-bench --instr ping|idle|churn|burst|wake --backend NAME [--iters N]\n\
                      back-ends: {}",
                     BACKENDS.join(" ")
                 );
@@ -115,6 +115,7 @@ fn parse_args() -> io::Result<Options> {
     if let Some(name) = instr {
         let s = match name.as_str() {
             "ping" => Scenario::Ping,
+            "wake" => Scenario::Wake,
             "idle" => Scenario::Idle,
             "churn" => Scenario::Churn,
             "burst" => Scenario::Burst,
@@ -160,6 +161,7 @@ fn run(opts: Options) -> io::Result<()> {
         let full = match s {
             Scenario::Burst => 2_000,
             Scenario::Scale(_) => scale_iters,
+            Scenario::Wake => 5_000,
             _ => 60_000,
         };
         if opts.quick { full / 8 } else { full }
@@ -188,6 +190,7 @@ fn run(opts: Options) -> io::Result<()> {
         Scenario::Idle,
         Scenario::Burst,
         Scenario::Churn,
+        Scenario::Wake,
     ];
     scenarios.extend(levels.iter().map(|&n| Scenario::Scale(n)));
 
@@ -202,7 +205,13 @@ fn run(opts: Options) -> io::Result<()> {
         } else {
             &all[..registered(s)]
         };
-        for round in 0..opts.rounds {
+        // wake is the noisiest (two threads, a wake-up each way): three times the rounds.
+        let rounds = if s == Scenario::Wake {
+            opts.rounds * 3
+        } else {
+            opts.rounds
+        };
+        for round in 0..rounds {
             for name in BACKENDS {
                 if let Some(sample) = sample(name, s, fds, &spare, iters(s))? {
                     results.entry((s.name(), name)).or_default().push(sample);
@@ -293,7 +302,7 @@ fn run(opts: Options) -> io::Result<()> {
 
 fn registered(s: Scenario) -> usize {
     match s {
-        Scenario::Ping | Scenario::Churn => 1,
+        Scenario::Ping | Scenario::Churn | Scenario::Wake => 1,
         Scenario::Idle => 10_000,
         Scenario::Burst => 1024,
         Scenario::Scale(n) => n,
@@ -309,6 +318,14 @@ fn median<T>(samples: &[T], f: impl Fn(&T) -> f64) -> f64 {
     } else {
         (v[mid - 1] + v[mid]) / 2.0
     }
+}
+
+/// The first and third quartiles (nearest rank).
+fn quartiles<T>(samples: &[T], f: impl Fn(&T) -> f64) -> (f64, f64) {
+    let mut v: Vec<f64> = samples.iter().map(f).collect();
+    v.sort_by(f64::total_cmp);
+    let at = |q: f64| v[((v.len() - 1) as f64 * q).round() as usize];
+    (at(0.25), at(0.75))
 }
 
 fn report(
@@ -368,6 +385,27 @@ fn report(
         "\nburst: mio is edge-triggered, so a descriptor left ready is reported once: n/a.\n"
             .into(),
     );
+    if let Some(raw) = results.get(&(Scenario::Wake.name(), RawEpoll::NAME)) {
+        let _ = write!(
+            out,
+            "\nwake (another thread answers each signal, so every wait blocks), median and \
+             interquartile range of {} rounds, ns per round trip:\n ",
+            raw.len()
+        );
+        for b in BACKENDS {
+            if let Some(v) = results.get(&(Scenario::Wake.name(), b)) {
+                let (q1, q3) = quartiles(v, |x| x.ns_per_op);
+                let _ = write!(
+                    out,
+                    " {b} {:.0} (iqr {:.0}-{:.0});",
+                    median(v, |x| x.ns_per_op),
+                    q1,
+                    q3
+                );
+            }
+        }
+        out.push('\n');
+    }
     Ok(out)
 }
 

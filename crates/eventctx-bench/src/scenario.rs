@@ -2,7 +2,9 @@
 
 use std::hint::black_box;
 use std::io;
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::backends::Backend;
@@ -24,6 +26,9 @@ pub enum Scenario {
     Burst,
     /// Add then delete one descriptor.
     Churn,
+    /// Cross-thread ping-pong: signal a partner thread, wait for its answer. Every wait has to
+    /// block until the partner wakes up and answers.
+    Wake,
 }
 
 impl Scenario {
@@ -34,6 +39,7 @@ impl Scenario {
             Scenario::Scale(n) => format!("scale/{n}"),
             Scenario::Burst => "burst".into(),
             Scenario::Churn => "churn".into(),
+            Scenario::Wake => "wake".into(),
         }
     }
 
@@ -74,8 +80,27 @@ pub fn run<B: Backend>(
     for (i, fd) in fds.iter().enumerate() {
         b.add(fd.as_fd(), i)?;
     }
+    let partner = if scenario == Scenario::Wake {
+        Some(Partner::start(fds[0].try_clone()?)?)
+    } else {
+        None
+    };
     let body = |b: &mut B, i: usize| -> io::Result<usize> {
         match scenario {
+            Scenario::Wake => {
+                let partner = partner.as_ref().expect("started for wake");
+                signal(&partner.ask);
+                let (n, tokens) = b.wait(TIMEOUT)?;
+                black_box(tokens);
+                drain(&fds[0]);
+                if n != 1 {
+                    return Err(io::Error::other(format!(
+                        "{}: wake got {n} events",
+                        B::NAME
+                    )));
+                }
+                Ok(1)
+            }
             Scenario::Ping | Scenario::Scale(_) => round_trip(b, &fds[0]),
             Scenario::Idle => round_trip(b, &fds[i % fds.len()]),
             Scenario::Burst => {
@@ -101,6 +126,7 @@ pub fn run<B: Backend>(
     }
     let elapsed = start.elapsed();
     let allocs = allocations() - allocs;
+    drop(partner);
     let ops = black_box(ops).max(1) as f64;
     Ok(Sample {
         ns_per_op: elapsed.as_nanos() as f64 / ops,
@@ -122,4 +148,54 @@ fn round_trip<B: Backend>(b: &mut B, fd: &OwnedFd) -> io::Result<usize> {
         )));
     }
     Ok(1)
+}
+
+/// The other side of `wake`: a thread that blocks until asked (in `poll`), then answers by
+/// signaling the descriptor the poller under test watches.
+struct Partner {
+    ask: OwnedFd,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Partner {
+    fn start(answer: OwnedFd) -> io::Result<Partner> {
+        let ask = crate::fds::eventfds(1)?.remove(0);
+        let theirs = ask.try_clone()?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopping = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let mut pfd = libc::pollfd {
+                fd: theirs.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            loop {
+                // SAFETY: one valid pollfd for the length of the call.
+                if unsafe { libc::poll(&mut pfd, 1, -1) } < 0 {
+                    continue; // EINTR
+                }
+                drain(&theirs);
+                if stopping.load(Ordering::Relaxed) {
+                    return;
+                }
+                signal(&answer);
+            }
+        });
+        Ok(Partner {
+            ask,
+            stop,
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for Partner {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        signal(&self.ask);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
 }

@@ -8,9 +8,10 @@
 //!
 //! On Linux the context is an epoll instance; [`Event`] is an eventfd, [`Timer`] a timerfd and
 //! [`Signals`] a signalfd (how a daemon handles `SIGTERM` in its wait loop).
-//! A wait that finds descriptors ready is one system call; a wait with a finite timeout that
-//! finds nothing ready makes two (a check that does not block, then the call that blocks), and
-//! every other call is one. Errors are [`std::io::Error`] with the errno kept, and nothing
+//! A wait that finds descriptors ready is one system call. A wait with a finite timeout first
+//! checks without blocking (cheaper in the kernel than a call that could block); when that
+//! finds nothing it makes the blocking call too, and the next 32 waits skip the check, so a
+//! loop whose waits must block makes about one call per wait. Every other call is one. Errors are [`std::io::Error`] with the errno kept, and nothing
 //! panics on bad input.
 //!
 //! Code written for crosvm's `base` compiles against this crate renamed to `base`; the

@@ -4,6 +4,7 @@
 use std::io;
 use std::mem::MaybeUninit;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::Duration;
 
 use rustix::buffer::spare_capacity;
@@ -34,7 +35,15 @@ unsafe impl Sync for ReadyEvents {}
 #[derive(Debug)]
 pub(crate) struct Poller {
     epoll: OwnedFd,
+    /// How many more finite-timeout waits go straight to the blocking call, without the
+    /// non-blocking check first: 0 means check first. See [`Poller::wait_with`].
+    skip_checks: AtomicU8,
 }
+
+/// After a check that found nothing, this many waits block without checking first: a loop
+/// whose waits have to block then makes one system call per wait (1 + 1/33 on average),
+/// and one that is busy again finds its way back to the cheaper check within 32 waits.
+const SKIP_CHECKS: u8 = 32;
 
 /// What an [`Interest`] asks epoll for. Read interest includes `EPOLLRDHUP`, so that a
 /// socket whose peer shut down its writing side is reported `is_read_closed`, except beside
@@ -74,7 +83,10 @@ impl Poller {
     /// `epoll_create1(EPOLL_CLOEXEC)`.
     pub(crate) fn new() -> io::Result<Poller> {
         let epoll = epoll::create(CreateFlags::CLOEXEC)?;
-        Ok(Poller { epoll })
+        Ok(Poller {
+            epoll,
+            skip_checks: AtomicU8::new(0),
+        })
     }
 
     /// `epoll_ctl(EPOLL_CTL_ADD)`.
@@ -145,10 +157,14 @@ impl Poller {
     /// timeout has passed. `EINTR` and steps of a very long timeout go round again with the
     /// time that remains.
     ///
-    /// A finite timeout starts with a call that does not block. When it finds events (a busy
-    /// loop's common case) it is the whole wait: one system call, and no clock read, which
-    /// would cost as much as the rest of the wait's user-space work. Only when nothing is
-    /// ready is the deadline taken from the clock, before the first call that blocks.
+    /// A finite timeout usually starts with a call that does not block. When it finds events
+    /// (a busy loop's common case) it is the whole wait: one system call, and no clock read,
+    /// which costs the kernel more than the rest of the call when it is asked to block (a
+    /// zero timeout sets up no timer). When it finds nothing, the call that blocks follows,
+    /// and the next [`SKIP_CHECKS`] waits go straight to it: a loop whose waits must block
+    /// (woken by another thread, say) pays for the check only once in 33 waits. The counter
+    /// is one relaxed atomic per wait; threads sharing a context share it, which only
+    /// decides which of them checks first.
     #[inline(always)]
     fn wait_with(
         &self,
@@ -160,10 +176,18 @@ impl Poller {
             tv_nsec: 0,
         };
         if !matches!(timeout, None | Some(Duration::MAX)) {
-            match wait(Some(&POLL)) {
-                Ok(n) if n > 0 || timeout == Some(Duration::ZERO) => return Ok(n),
-                Ok(_) | Err(Errno::INTR) => {}
-                Err(e) => return Err(e.into()),
+            let zero = timeout == Some(Duration::ZERO);
+            let skip = self.skip_checks.load(Ordering::Relaxed);
+            if zero || skip == 0 {
+                match wait(Some(&POLL)) {
+                    Ok(n) if n > 0 || zero => return Ok(n),
+                    Ok(_) | Err(Errno::INTR) => {
+                        self.skip_checks.store(SKIP_CHECKS, Ordering::Relaxed);
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            } else {
+                self.skip_checks.store(skip - 1, Ordering::Relaxed);
             }
         }
         Self::wait_blocking(timeout, wait)
@@ -292,6 +316,42 @@ mod tests {
         assert!(full.is_hungup && full.is_read_closed);
         let plain = event(EventFlags::IN);
         assert!(!plain.is_read_closed && !plain.is_hungup);
+    }
+
+    /// A finite wait that finds nothing checks first, then blocks, and the next `SKIP_CHECKS`
+    /// waits block at once; a check that finds events keeps checking; a zero timeout always
+    /// checks and changes nothing.
+    #[test]
+    fn a_check_that_finds_nothing_is_skipped_for_a_while() {
+        let poller = Poller::new().unwrap();
+        let skip = || poller.skip_checks.load(Ordering::Relaxed);
+        let mut buf = [MaybeUninit::<ReadyEvent>::uninit(); 4];
+        let short = Some(Duration::from_micros(10));
+        assert_eq!(skip(), 0);
+        assert!(
+            poller
+                .wait(&mut buf, Some(Duration::ZERO))
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(skip(), 0, "a poll is a poll");
+        assert!(poller.wait(&mut buf, short).unwrap().is_empty());
+        assert_eq!(skip(), SKIP_CHECKS);
+        for left in (0..SKIP_CHECKS).rev() {
+            assert!(poller.wait(&mut buf, short).unwrap().is_empty());
+            assert_eq!(skip(), left);
+        }
+        // Something ready: the check finds it, and checking goes on.
+        let (r, mut w) = std::os::unix::net::UnixStream::pair().unwrap();
+        poller
+            .add(r.as_raw_fd(), Interest::new(EventType::Read), 9)
+            .unwrap();
+        std::io::Write::write_all(&mut w, b"x").unwrap();
+        for _ in 0..3 {
+            let ready = poller.wait(&mut buf, short).unwrap();
+            assert_eq!(ready.len(), 1);
+            assert_eq!(skip(), 0);
+        }
     }
 
     #[test]
