@@ -5,7 +5,7 @@
 //! count, and a timer held as `Box<dyn TimerTrait>` so that tests can give it a [`FakeTimer`].
 //!
 //! [`start_stream_reader`] is the shape of crosvm's stream input workers and of its generic
-//! event loop: a [`WorkerThread`](base::WorkerThread), the stream's read notifier, a concrete
+//! event loop: a [`WorkerThread`], the stream's read notifier, a concrete
 //! `Timer` called through an imported `TimerTrait` (which must not be an unused import under
 //! `-D warnings`), errors logged with `base::error!`, and a stream that is deleted as soon as
 //! it is `is_hungup`, before it is read.
