@@ -78,3 +78,20 @@ fn two_waiters_on_one_signal_one_wins_the_other_times_out() -> io::Result<()> {
     );
     Ok(())
 }
+
+/// `Duration::MAX` waits until the event is signaled (crosvm's returns `EINVAL`; the migration
+/// guide says so).
+#[test]
+fn wait_timeout_of_duration_max_waits_for_the_signal() -> io::Result<()> {
+    let event = Event::new()?;
+    let other = event.try_clone()?;
+    let start = Instant::now();
+    let signaler = thread::spawn(move || {
+        thread::sleep(Duration::from_millis(30));
+        other.signal()
+    });
+    assert_eq!(event.wait_timeout(Duration::MAX)?, EventWaitResult::Signaled);
+    assert!(start.elapsed() >= Duration::from_millis(30));
+    signaler.join().unwrap()?;
+    Ok(())
+}
