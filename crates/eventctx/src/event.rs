@@ -104,7 +104,7 @@ impl Event {
     #[doc(alias = "eventfd")]
     pub fn new() -> Result<Event> {
         Ok(Event {
-            fd: sys::eventfd::create()?,
+            fd: sys::event::create()?,
         })
     }
 
@@ -133,7 +133,7 @@ impl Event {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn signal(&self) -> Result<()> {
-        sys::eventfd::add(self.fd.as_fd(), 1)
+        sys::event::add(self.fd.as_fd(), 1)
     }
 
     /// Blocks until the event is signaled, then clears it.
@@ -153,7 +153,7 @@ impl Event {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn wait(&self) -> Result<()> {
-        sys::eventfd::read_blocking(self.fd.as_fd()).map(drop)
+        sys::event::read_blocking(self.fd.as_fd()).map(drop)
     }
 
     /// Blocks until the event is signaled, then clears it, or until `timeout` has passed.
@@ -200,7 +200,7 @@ impl Event {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn reset(&self) -> Result<()> {
-        sys::eventfd::read_nowait(self.fd.as_fd()).map(drop)
+        sys::event::read_nowait(self.fd.as_fd()).map(drop)
     }
 
     /// Makes another handle to the same event: a signal through either is seen by both.
@@ -226,7 +226,7 @@ impl Event {
 
     fn wait_until(&self, mut deadline: Deadline) -> Result<EventWaitResult> {
         loop {
-            if sys::eventfd::read_nowait(self.fd.as_fd())?.is_some() {
+            if sys::event::read_nowait(self.fd.as_fd())?.is_some() {
                 return Ok(EventWaitResult::Signaled);
             }
             // Not signaled, or a clone cleared it between the wake-up and the read.
@@ -294,11 +294,11 @@ pub trait EventExt {
 
 impl EventExt for Event {
     fn write_count(&self, v: u64) -> Result<()> {
-        sys::eventfd::add(self.fd.as_fd(), v)
+        sys::event::add(self.fd.as_fd(), v)
     }
 
     fn read_count(&self) -> Result<u64> {
-        sys::eventfd::read_blocking(self.fd.as_fd())
+        sys::event::read_blocking(self.fd.as_fd())
     }
 }
 

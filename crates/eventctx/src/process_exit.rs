@@ -6,7 +6,7 @@ use std::process::Child;
 use std::time::Duration;
 
 use crate::Result;
-use crate::sys::{self, pidfd, time::Deadline};
+use crate::sys::{self, process as pidfd, time::Deadline};
 
 /// A process's exit, as a descriptor: readable once the process has exited, and from then on
 /// until it is deleted from the context or dropped.

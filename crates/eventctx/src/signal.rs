@@ -15,7 +15,7 @@
 //! # Ok::<(), std::io::Error>(())
 //! ```
 
-use crate::sys::signalfd::numbers;
+use crate::sys::signals::numbers;
 
 /// Hang-up of the controlling terminal; daemons take it as "reload the configuration".
 pub const SIGHUP: i32 = numbers::SIGHUP;

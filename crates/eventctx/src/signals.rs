@@ -5,7 +5,7 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::process::Command;
 
 use crate::Result;
-use crate::sys::signalfd::{self, SigSet};
+use crate::sys::signals::{self as signalfd, SigSet};
 
 /// Unix signals read from a descriptor, so that a wait loop handles them as events.
 ///

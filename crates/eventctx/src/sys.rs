@@ -30,10 +30,24 @@
 //!   interrupted wait resumes with the time that remains, computed by [`time::Deadline`].
 //! - Every descriptor it creates is close-on-exec, and is closed on drop.
 
+//! # Layout
+//!
+//! One platform in one place: `linux/` (epoll, eventfd, timerfd, signalfd, pidfd), and `unix/`
+//! for what every Unix back-end shares. The fronts reach a platform's pieces under neutral
+//! names: `sys::event` (what an `Event` is made of), `sys::timer`, `sys::signals`,
+//! `sys::process`, beside `Poller`.
+
+pub(crate) mod time;
+pub(crate) mod unix;
+
 #[cfg(any(target_os = "linux", target_os = "android"))]
-mod epoll;
+mod linux;
 #[cfg(any(target_os = "linux", target_os = "android"))]
-pub(crate) use epoll::{Poller, ReadyEvent, ReadyEvents, triggered};
+pub(crate) use linux::{
+    epoll::{Poller, ReadyEvent, ReadyEvents, triggered},
+    eventfd as event, pidfd as process, signalfd as signals, timerfd as timer,
+};
+pub(crate) use unix::{read_counter, wait_readable};
 
 /// Fills `events`, which must be empty, with the ready entries (at most its inline capacity,
 /// 16), converted and written straight into its inline storage.
@@ -63,62 +77,3 @@ pub(crate) fn fill_triggered<T: crate::EventToken>(
 
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
 compile_error!("eventctx supports Linux and Android (epoll, eventfd, timerfd) only");
-
-pub(crate) mod eventfd;
-pub(crate) mod pidfd;
-pub(crate) mod signalfd;
-pub(crate) mod time;
-pub(crate) mod timerfd;
-
-use std::io;
-use std::os::fd::{BorrowedFd, RawFd};
-
-/// Borrows a caller's raw descriptor for the length of one system call.
-///
-/// A negative number is refused with `EBADF` before it reaches `BorrowedFd`, which asserts
-/// that the number is not -1.
-#[allow(unsafe_code)]
-fn borrow_raw(fd: RawFd) -> io::Result<BorrowedFd<'static>> {
-    if fd < 0 {
-        return Err(rustix::io::Errno::BADF.into());
-    }
-    // SAFETY: `fd` is not -1 (checked above), which is all `borrow_raw` needs to build a valid
-    // value. The borrow is passed to a single system call and dropped right after it (the
-    // callers never keep it); the kernel only reads the number, and answers `EBADF` if it is not
-    // an open descriptor, so no Rust object is ever created for a descriptor it does not own.
-    Ok(unsafe { BorrowedFd::borrow_raw(fd) })
-}
-
-/// Blocks until `fd` is readable or `deadline` passes: `ppoll` on one descriptor, resumed after
-/// `EINTR` with the time that remains. Returns `false` if the deadline passed first.
-pub(crate) fn wait_readable(fd: BorrowedFd<'_>, deadline: &mut time::Deadline) -> io::Result<bool> {
-    use rustix::event::{PollFd, PollFlags, poll};
-    loop {
-        let mut fds = [PollFd::new(&fd, PollFlags::IN)];
-        let result = poll(&mut fds, deadline.step().as_ref());
-        // Whatever happened, time has passed: the next call needs what is left.
-        let last = deadline.is_last_step();
-        deadline.refresh();
-        match result {
-            Ok(0) if last => return Ok(false),
-            Ok(0) | Err(rustix::io::Errno::INTR) => {}
-            Ok(_) => return Ok(true),
-            Err(e) => return Err(e.into()),
-        }
-    }
-}
-
-/// Reads the 8-byte counter of a non-blocking timerfd or eventfd, which sets it to zero. `None`
-/// if it was zero already. (On a blocking descriptor, a zero counter blocks the read.)
-pub(crate) fn read_counter(fd: BorrowedFd<'_>) -> io::Result<Option<u64>> {
-    use rustix::io::Errno;
-    let mut buf = [0u8; 8];
-    loop {
-        match rustix::io::read(fd, &mut buf[..]) {
-            Ok(_) => return Ok(Some(u64::from_ne_bytes(buf))),
-            Err(Errno::AGAIN) => return Ok(None),
-            Err(Errno::INTR) => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
-}

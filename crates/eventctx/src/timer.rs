@@ -80,7 +80,7 @@ impl Timer {
     /// [`timerfd_create(2)`](https://man7.org/linux/man-pages/man2/timerfd_create.2.html)
     #[doc(alias = "timerfd_create")]
     pub fn new() -> Result<Timer> {
-        Ok(Timer::from_fd(sys::timerfd::create()?))
+        Ok(Timer::from_fd(sys::timer::create()?))
     }
 
     fn from_fd(fd: OwnedFd) -> Timer {
@@ -151,7 +151,7 @@ impl TimerOps {
     pub fn reset_oneshot(&mut self, dur: Duration) -> Result<()> {
         // A zero expiry would disarm the timer: the soonest the kernel can fire is 1 ns.
         let dur = dur.max(Duration::from_nanos(1));
-        sys::timerfd::set(self.fd.as_fd(), dur, Duration::ZERO)
+        sys::timer::set(self.fd.as_fd(), dur, Duration::ZERO)
     }
 
     /// Arms the timer to fire every `interval`, the first time `interval` from now.
@@ -180,7 +180,7 @@ impl TimerOps {
     /// ```
     #[doc(alias = "timerfd_settime")]
     pub fn reset_repeating(&mut self, interval: Duration) -> Result<()> {
-        sys::timerfd::set(self.fd.as_fd(), interval, interval)
+        sys::timer::set(self.fd.as_fd(), interval, interval)
     }
 
     /// Blocks until the timer fires, then clears it. Returns at once if it fired already.
@@ -257,7 +257,7 @@ impl TimerOps {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn clear(&mut self) -> Result<()> {
-        sys::timerfd::set(self.fd.as_fd(), Duration::ZERO, Duration::ZERO)
+        sys::timer::set(self.fd.as_fd(), Duration::ZERO, Duration::ZERO)
     }
 
     /// The resolution of the clock the timer runs on (`CLOCK_MONOTONIC`): no timer fires more
@@ -280,7 +280,7 @@ impl TimerOps {
     /// [`clock_getres(2)`](https://man7.org/linux/man-pages/man2/clock_getres.2.html)
     #[doc(alias = "clock_getres")]
     pub fn resolution(&self) -> Result<Duration> {
-        Ok(sys::timerfd::resolution())
+        Ok(sys::timer::resolution())
     }
 }
 
@@ -389,7 +389,7 @@ impl TimerTrait for Timer {
 impl From<OwnedFd> for Timer {
     fn from(fd: OwnedFd) -> Timer {
         // A descriptor that refuses the flag is not a timerfd; every later call reports that.
-        let _ = sys::timerfd::set_nonblocking(fd.as_fd());
+        let _ = sys::timer::set_nonblocking(fd.as_fd());
         Timer::from_fd(fd)
     }
 }

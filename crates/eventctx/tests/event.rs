@@ -90,7 +90,10 @@ fn wait_timeout_of_duration_max_waits_for_the_signal() -> io::Result<()> {
         thread::sleep(Duration::from_millis(30));
         other.signal()
     });
-    assert_eq!(event.wait_timeout(Duration::MAX)?, EventWaitResult::Signaled);
+    assert_eq!(
+        event.wait_timeout(Duration::MAX)?,
+        EventWaitResult::Signaled
+    );
     assert!(start.elapsed() >= Duration::from_millis(30));
     signaler.join().unwrap()?;
     Ok(())

@@ -12,9 +12,9 @@ use rustix::event::epoll::{self, CreateFlags, EventData, EventFlags};
 use rustix::io::Errno;
 use rustix::time::Timespec;
 
-use super::borrow_raw;
-use super::time::Deadline;
 use crate::interest::{EventType, Interest, TriggeredEvent};
+use crate::sys::time::Deadline;
+use crate::sys::unix::borrow_raw;
 use crate::token::EventToken;
 
 /// One ready descriptor, as `epoll_wait` reports it.

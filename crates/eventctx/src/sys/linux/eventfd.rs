@@ -58,7 +58,7 @@ pub(crate) fn add(fd: BorrowedFd<'_>, value: u64) -> io::Result<()> {
 
 /// Reads the counter, which sets it to zero, blocking until it is not zero.
 pub(crate) fn read_blocking(fd: BorrowedFd<'_>) -> io::Result<u64> {
-    let mut forever = super::time::Deadline::new(None);
+    let mut forever = crate::sys::time::Deadline::new(None);
     loop {
         let mut buf = [0u8; 8];
         match rustix::io::read(fd, &mut buf[..]) {
@@ -66,7 +66,7 @@ pub(crate) fn read_blocking(fd: BorrowedFd<'_>) -> io::Result<u64> {
             Err(Errno::INTR) => {}
             // A non-blocking eventfd (an old kernel's, or one made elsewhere): wait, then read.
             Err(Errno::AGAIN) => {
-                super::wait_readable(fd, &mut forever)?;
+                crate::sys::unix::wait_readable(fd, &mut forever)?;
             }
             Err(e) => return Err(e.into()),
         }
@@ -126,11 +126,11 @@ fn learned(answer: u8) {
 
 /// The fallback for kernels without `RWF_NOWAIT` on eventfd: read only what a poll saw.
 fn read_after_poll(fd: BorrowedFd<'_>) -> io::Result<Option<u64>> {
-    let mut now = super::time::Deadline::new(Some(std::time::Duration::ZERO));
-    if !super::wait_readable(fd, &mut now)? {
+    let mut now = crate::sys::time::Deadline::new(Some(std::time::Duration::ZERO));
+    if !crate::sys::unix::wait_readable(fd, &mut now)? {
         return Ok(None);
     }
-    super::read_counter(fd)
+    crate::sys::unix::read_counter(fd)
 }
 
 #[cfg(test)]
