@@ -56,19 +56,13 @@ impl Pending {
     /// Writes `bytes` behind what is pending: straight to the socket when nothing is pending
     /// (no copy, no buffer), and what the socket does not take is kept. `false` if the
     /// connection is broken.
-    pub fn write_through(&mut self, stream: &mut impl Write, mut bytes: &[u8]) -> io::Result<bool> {
+    pub fn write_through(&mut self, stream: &mut impl Write, bytes: &[u8]) -> io::Result<bool> {
         if self.is_empty() {
-            while !bytes.is_empty() {
-                match stream.write(bytes) {
-                    Ok(0) => return Ok(false),
-                    Ok(n) => bytes = &bytes[n..],
-                    Err(e) if e.kind() == ErrorKind::WouldBlock => break,
-                    Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                    Err(_) => return Ok(false),
-                }
-            }
-            if !bytes.is_empty() {
-                self.extend(bytes);
+            let Some(written) = write_now(stream, bytes) else {
+                return Ok(false);
+            };
+            if written < bytes.len() {
+                self.extend(&bytes[written..]);
             }
             return Ok(true);
         }
@@ -95,14 +89,12 @@ impl Pending {
     /// connection is broken. (The benchmark's mio server uses this too, so that both servers
     /// do the same work.)
     pub fn flush(&mut self, stream: &mut impl Write) -> io::Result<bool> {
-        while !self.is_empty() {
-            match stream.write(&self.buf[self.start..]) {
-                Ok(0) => return Ok(false),
-                Ok(n) => self.start += n,
-                Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(true),
-                Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                Err(_) => return Ok(false),
-            }
+        let Some(written) = write_now(stream, &self.buf[self.start..]) else {
+            return Ok(false);
+        };
+        self.start += written;
+        if !self.is_empty() {
+            return Ok(true); // the socket is full: the rest waits for room
         }
         // Everything went: give the memory back. Echoes reach this buffer only when a socket
         // did not take them at once, so an idle connection holds no buffer at all.
@@ -110,6 +102,22 @@ impl Pending {
         self.start = 0;
         Ok(true)
     }
+}
+
+/// Writes as much of `bytes` as the socket takes without blocking; how much, or `None` if the
+/// connection is broken.
+fn write_now(stream: &mut impl Write, bytes: &[u8]) -> Option<usize> {
+    let mut written = 0;
+    while written < bytes.len() {
+        match stream.write(&bytes[written..]) {
+            Ok(0) => return None,
+            Ok(n) => written += n,
+            Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(_) => return None,
+        }
+    }
+    Some(written)
 }
 
 struct Connection {
@@ -577,17 +585,13 @@ impl Server {
             .enumerate()
             .filter_map(|(id, conn)| conn.as_ref().map(|c| (id, c)))
             .filter(|(_, c)| c.pending.is_empty() && !c.room_wait && !c.eof)
-            .min_by_key(|(_, c)| c.last_progress);
+            .map(|(id, c)| (id, c.last_progress))
+            .min_by_key(|&(_, last)| last);
         match oldest {
-            Some((id, conn)) if conn.last_progress.elapsed() >= EVICTABLE_IDLE => {
+            Some((id, last)) if last.elapsed() >= EVICTABLE_IDLE => {
                 self.stats.evicted += 1;
-                // Not through `close(.., true)`: the listener is still watched.
-                let conn = self.connections[id].take().expect("found above");
-                self.ctx.delete(&conn.stream)?;
-                self.buffered -= conn.pending.capacity();
-                self.free.push(id as u32);
-                self.stats.closed += 1;
-                self.progress.closed.fetch_add(1, Ordering::Relaxed);
+                // As a client's close: the accept that is waiting will be retried.
+                self.close(id as u32, true)?;
                 Ok(true)
             }
             _ => Ok(false),
@@ -621,16 +625,7 @@ fn echo_without_holding(stream: &mut TcpStream, buf: &mut [u8]) -> io::Result<(u
     if n == 0 {
         return Ok((0, false));
     }
-    let mut written = 0;
-    while written < n {
-        match stream.write(&buf[written..n]) {
-            Ok(0) => return Err(ErrorKind::WriteZero.into()),
-            Ok(w) => written += w,
-            Err(e) if e.kind() == ErrorKind::WouldBlock => break,
-            Err(e) if e.kind() == ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
+    let written = write_now(stream, &buf[..n]).ok_or(ErrorKind::BrokenPipe)?;
     // The bytes peeked are still first in the queue: read exactly those that were echoed.
     let mut consumed = 0;
     while consumed < written {

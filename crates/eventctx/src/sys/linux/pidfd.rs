@@ -12,7 +12,7 @@ use rustix::process::{Pid, PidfdFlags, Signal};
 /// `io::ErrorKind::Unsupported`: the portable kinds (std files `ESRCH` under none), with the
 /// kernel's error (`ESRCH`, `ENOSYS`) named in the message.
 pub(crate) fn open(pid: u32) -> io::Result<OwnedFd> {
-    let raw = i32::try_from(pid).map_err(|_| not_found(pid, Errno::SRCH))?;
+    let raw = i32::try_from(pid).map_err(|_| not_found(pid))?;
     let Some(pid_value) = Pid::from_raw(raw) else {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
@@ -21,49 +21,28 @@ pub(crate) fn open(pid: u32) -> io::Result<OwnedFd> {
     };
     match rustix::process::pidfd_open(pid_value, PidfdFlags::empty()) {
         Ok(fd) => Ok(fd),
-        Err(Errno::SRCH) => Err(not_found(pid, Errno::SRCH)),
-        Err(Errno::NOSYS) => Err(io::Error::new(
+        Err(Errno::SRCH) => Err(not_found(pid)),
+        Err(Errno::NOSYS) => Err(kernel_error(
             io::ErrorKind::Unsupported,
-            Kernel {
-                what: "watching a process needs pidfd_open, which Linux has since 5.3",
-                errno: Errno::NOSYS,
-            },
+            "watching a process needs pidfd_open, which Linux has since 5.3",
+            Errno::NOSYS,
         )),
         Err(e) => Err(e.into()),
     }
 }
 
-fn not_found(pid: u32, errno: Errno) -> io::Error {
-    io::Error::new(
-        io::ErrorKind::NotFound,
-        Kernel {
-            what: if pid > i32::MAX as u32 {
-                "no process has a pid this large"
-            } else {
-                "no process has this pid (it may have exited and been reaped)"
-            },
-            errno,
-        },
-    )
+fn not_found(pid: u32) -> io::Error {
+    let what = if pid > i32::MAX as u32 {
+        "no process has a pid this large"
+    } else {
+        "no process has this pid (it may have exited and been reaped)"
+    };
+    kernel_error(io::ErrorKind::NotFound, what, Errno::SRCH)
 }
 
-/// An error whose kind is the portable one, with the kernel's answer inside.
-#[derive(Debug)]
-struct Kernel {
-    what: &'static str,
-    errno: Errno,
-}
-
-impl std::fmt::Display for Kernel {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} ({})", self.what, io::Error::from(self.errno))
-    }
-}
-
-impl std::error::Error for Kernel {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        None
-    }
+/// An error of the portable `kind`, whose message names the kernel's answer.
+fn kernel_error(kind: io::ErrorKind, what: &str, errno: Errno) -> io::Error {
+    io::Error::new(kind, format!("{what} ({})", io::Error::from(errno)))
 }
 
 /// `pidfd_send_signal(fd, signal, NULL, 0)`: a signal to exactly the process the descriptor

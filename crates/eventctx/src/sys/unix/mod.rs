@@ -1,6 +1,8 @@
 //! What every Unix back-end shares: borrowing a caller's raw descriptor, waiting for one
 //! descriptor with `poll`, reading an 8-byte counter.
 
+pub(crate) mod signal_mask;
+
 use std::io;
 use std::os::fd::{BorrowedFd, RawFd};
 
