@@ -1,10 +1,10 @@
-//! `Event`: a counter that wakes waiters, on eventfd.
+//! `Event`: a counter that wakes waiters (an eventfd on Linux, a socket pair on kqueue
+//! platforms).
 
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
 use std::time::Duration;
 
-use crate::Result;
 use crate::sys::{self, time::Deadline};
+use crate::{AsRawDescriptor, Result};
 
 /// A wake-up signal that can be waited on directly or through a context.
 ///
@@ -19,8 +19,12 @@ use crate::sys::{self, time::Deadline};
 /// [`wait_timeout`](Event::wait_timeout)) read it without blocking per call, and never wait past
 /// their timeout, even when a clone or another process takes the count first.
 ///
-/// An `Event` can be made from an [`OwnedFd`] that is an eventfd (say, one received over a
-/// Unix socket) and turned back into one. Two `Event`s are equal when they hold the same
+/// On macOS and the BSDs it is a Unix datagram socket pair, both ends close-on-exec and
+/// blocking; a context watches one end, a signal is a datagram sent from the other. The calls
+/// here read and send without blocking per call (`MSG_DONTWAIT`), as on Linux.
+///
+/// On Linux an `Event` can be made from an `OwnedFd` that is an eventfd (say, one received
+/// over a Unix socket) and turned back into one. Two `Event`s are equal when they hold the same
 /// descriptor number; a clone holds another number, so it is not equal to the original.
 ///
 /// # Examples
@@ -38,13 +42,13 @@ use crate::sys::{self, time::Deadline};
 /// ```
 #[derive(Debug)]
 pub struct Event {
-    fd: OwnedFd,
+    pub(crate) inner: sys::event::Event,
 }
 
 /// The same descriptor number: the same handle (a clone is another handle).
 impl PartialEq for Event {
     fn eq(&self, other: &Event) -> bool {
-        self.fd.as_raw_fd() == other.fd.as_raw_fd()
+        self.as_raw_descriptor() == other.as_raw_descriptor()
     }
 }
 
@@ -52,7 +56,7 @@ impl Eq for Event {}
 
 impl std::hash::Hash for Event {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.fd.as_raw_fd().hash(state);
+        self.as_raw_descriptor().hash(state);
     }
 }
 
@@ -104,7 +108,7 @@ impl Event {
     #[doc(alias = "eventfd")]
     pub fn new() -> Result<Event> {
         Ok(Event {
-            fd: sys::event::create()?,
+            inner: sys::event::Event::new()?,
         })
     }
 
@@ -133,7 +137,7 @@ impl Event {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn signal(&self) -> Result<()> {
-        sys::event::add(self.fd.as_fd(), 1)
+        self.inner.signal(1)
     }
 
     /// Blocks until the event is signaled, then clears it.
@@ -153,7 +157,7 @@ impl Event {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn wait(&self) -> Result<()> {
-        sys::event::read_blocking(self.fd.as_fd()).map(drop)
+        self.inner.read_blocking().map(drop)
     }
 
     /// Blocks until the event is signaled, then clears it, or until `timeout` has passed.
@@ -200,7 +204,7 @@ impl Event {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn reset(&self) -> Result<()> {
-        sys::event::read_nowait(self.fd.as_fd()).map(drop)
+        self.inner.read_nowait().map(drop)
     }
 
     /// Makes another handle to the same event: a signal through either is seen by both.
@@ -220,17 +224,17 @@ impl Event {
     /// ```
     pub fn try_clone(&self) -> Result<Event> {
         Ok(Event {
-            fd: self.fd.try_clone()?,
+            inner: self.inner.try_clone()?,
         })
     }
 
     fn wait_until(&self, mut deadline: Deadline) -> Result<EventWaitResult> {
         loop {
-            if sys::event::read_nowait(self.fd.as_fd())?.is_some() {
+            if self.inner.read_nowait()?.is_some() {
                 return Ok(EventWaitResult::Signaled);
             }
             // Not signaled, or a clone cleared it between the wake-up and the read.
-            if !sys::wait_readable(self.fd.as_fd(), &mut deadline)? {
+            if !self.inner.wait_readable(&mut deadline)? {
                 return Ok(EventWaitResult::TimedOut);
             }
         }
@@ -294,57 +298,10 @@ pub trait EventExt {
 
 impl EventExt for Event {
     fn write_count(&self, v: u64) -> Result<()> {
-        sys::event::add(self.fd.as_fd(), v)
+        self.inner.signal(v)
     }
 
     fn read_count(&self) -> Result<u64> {
-        sys::event::read_blocking(self.fd.as_fd())
-    }
-}
-
-/// Takes an eventfd, say one received over a Unix socket, as an `Event`. The descriptor's
-/// flags are left as they are.
-impl From<OwnedFd> for Event {
-    fn from(fd: OwnedFd) -> Event {
-        Event { fd }
-    }
-}
-
-/// Gives up the `Event`'s descriptor, which stays open.
-impl From<Event> for OwnedFd {
-    fn from(event: Event) -> OwnedFd {
-        event.fd
-    }
-}
-
-#[allow(unsafe_code)]
-impl FromRawFd for Event {
-    /// Takes ownership of a raw eventfd.
-    ///
-    /// # Safety
-    ///
-    /// As for [`OwnedFd::from_raw_fd`]: `fd` must be open, and owned by nothing else.
-    unsafe fn from_raw_fd(fd: RawFd) -> Event {
-        // SAFETY: the caller promises what `OwnedFd::from_raw_fd` asks: an open descriptor
-        // that nothing else owns.
-        Event::from(unsafe { OwnedFd::from_raw_fd(fd) })
-    }
-}
-
-impl IntoRawFd for Event {
-    fn into_raw_fd(self) -> RawFd {
-        self.fd.into_raw_fd()
-    }
-}
-
-impl AsFd for Event {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.fd.as_fd()
-    }
-}
-
-impl AsRawFd for Event {
-    fn as_raw_fd(&self) -> RawFd {
-        self.fd.as_raw_fd()
+        self.inner.read_blocking()
     }
 }

@@ -3,14 +3,15 @@
 use std::fmt;
 use std::marker::PhantomData;
 use std::mem::MaybeUninit;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::sync::Mutex;
 use std::time::Duration;
 
 use smallvec::SmallVec;
 
 use crate::sys;
-use crate::{AsRawDescriptor, EventToken, EventType, Events, Interest, Result, TriggeredEvent};
+use crate::{
+    AsRawDescriptor, EventToken, EventType, Events, Interest, RawDescriptor, Result, TriggeredEvent,
+};
 
 /// The most events one [`EventContext::wait`] returns. When more descriptors are ready, the
 /// next wait returns the others.
@@ -64,7 +65,7 @@ pub const EVENT_CONTEXT_MAX_EVENTS: usize = 16;
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub struct EventContext<T> {
-    poller: sys::Poller,
+    pub(crate) poller: sys::Poller,
     // Tokens go in and come out by value and are never shared between threads by reference,
     // so the context may be sent and shared whenever `T` may be sent: the auto traits of
     // `Mutex<T>` say exactly that.
@@ -494,7 +495,7 @@ impl<T: EventToken> EventContext<T> {
         self.poller.wait_vec(&mut events.ready.0, timeout)
     }
 
-    fn add_raw(&self, fd: RawFd, interest: Interest, token: &T) -> Result<()> {
+    fn add_raw(&self, fd: RawDescriptor, interest: Interest, token: &T) -> Result<()> {
         self.poller.add(fd, interest, token.as_raw_token())
     }
 
@@ -511,22 +512,10 @@ impl<T: EventToken> EventContext<T> {
     }
 }
 
-impl<T> AsFd for EventContext<T> {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.poller.as_fd()
-    }
-}
-
-impl<T> AsRawFd for EventContext<T> {
-    fn as_raw_fd(&self) -> RawFd {
-        self.poller.as_raw_fd()
-    }
-}
-
 impl<T> fmt::Debug for EventContext<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventContext")
-            .field("fd", &self.poller.as_raw_fd())
+            .field("descriptor", &self.as_raw_descriptor())
             .finish()
     }
 }

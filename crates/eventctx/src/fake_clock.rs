@@ -1,6 +1,5 @@
 //! `Clock`, and `FakeClock` and `FakeTimer`: time that moves only when a test moves it.
 
-use std::os::fd::{AsRawFd, IntoRawFd, RawFd};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
@@ -265,7 +264,7 @@ pub struct FakeTimer {
     clock: Arc<Mutex<FakeClock>>,
     /// Readable while fired; its count is the number of expirations not yet waited for. The
     /// clock holds a weak reference while the timer is armed.
-    event: Arc<Event>,
+    pub(crate) event: Arc<Event>,
 }
 
 impl FakeTimer {
@@ -372,20 +371,16 @@ impl TimerTrait for FakeTimer {
     }
 }
 
-impl AsRawFd for FakeTimer {
-    fn as_raw_fd(&self) -> RawFd {
-        self.event.as_raw_fd()
-    }
-}
-
-/// Gives up the timer's eventfd, which stays open; the clock forgets the timer.
-impl IntoRawFd for FakeTimer {
-    fn into_raw_fd(self) -> RawFd {
+impl FakeTimer {
+    /// Takes the timer's event out, for a conversion to its descriptor; the clock forgets the
+    /// timer.
+    pub(crate) fn into_event(self) -> Event {
         let mut clock = self.clock.lock().unwrap_or_else(PoisonError::into_inner);
         clock.disarm(&self.event);
+        drop(clock);
         // The clock held the only other reference, a weak one, and gave it up under the lock.
         match Arc::try_unwrap(self.event) {
-            Ok(event) => event.into_raw_fd(),
+            Ok(event) => event,
             Err(_) => unreachable!("only the clock references a timer's event, and weakly"),
         }
     }

@@ -81,6 +81,7 @@ mod events;
 mod fake_clock;
 mod interest;
 mod notifiers;
+mod os;
 mod process_exit;
 pub mod signal;
 mod signals;

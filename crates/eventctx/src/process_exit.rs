@@ -1,12 +1,10 @@
 //! `ProcessExit`: a descriptor that becomes readable when a process exits.
 
 use std::fmt;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::process::Child;
-use std::time::Duration;
 
-use crate::Result;
-use crate::sys::{self, process as pidfd, time::Deadline};
+use crate::sys::process as platform;
+use crate::{AsRawDescriptor, Result};
 
 /// A process's exit, as a descriptor: readable once the process has exited, and from then on
 /// until it is deleted from the context or dropped.
@@ -43,7 +41,7 @@ use crate::sys::{self, process as pidfd, time::Deadline};
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub struct ProcessExit {
-    fd: OwnedFd,
+    pub(crate) inner: platform::ProcessExit,
     pid: u32,
 }
 
@@ -107,7 +105,7 @@ impl ProcessExit {
     /// ```
     pub fn from_pid(pid: u32) -> Result<ProcessExit> {
         Ok(ProcessExit {
-            fd: pidfd::open(pid)?,
+            inner: platform::ProcessExit::open(pid)?,
             pid,
         })
     }
@@ -136,8 +134,7 @@ impl ProcessExit {
     ///
     /// See [`ProcessExit::new`].
     pub fn has_exited(&self) -> Result<bool> {
-        let mut now = Deadline::new(Some(Duration::ZERO));
-        sys::wait_readable(self.fd.as_fd(), &mut now)
+        self.inner.has_exited()
     }
 
     /// Blocks until the process has exited. (It does not reap it.)
@@ -150,9 +147,7 @@ impl ProcessExit {
     ///
     /// See [`ProcessExit::new`].
     pub fn wait(&self) -> Result<()> {
-        let mut forever = Deadline::new(None);
-        while !sys::wait_readable(self.fd.as_fd(), &mut forever)? {}
-        Ok(())
+        self.inner.wait()
     }
 
     /// Sends `signal` ([`signal::SIGTERM`](crate::signal::SIGTERM), ...) to the process,
@@ -183,27 +178,15 @@ impl ProcessExit {
     /// [`pidfd_send_signal(2)`](https://man7.org/linux/man-pages/man2/pidfd_send_signal.2.html)
     #[doc(alias = "pidfd_send_signal")]
     pub fn send_signal(&self, signal: i32) -> Result<()> {
-        pidfd::send_signal(self.fd.as_fd(), signal)
+        self.inner.send_signal(signal)
     }
 }
 
 impl fmt::Debug for ProcessExit {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ProcessExit")
-            .field("fd", &self.fd.as_raw_fd())
+            .field("descriptor", &self.as_raw_descriptor())
             .field("pid", &self.pid)
             .finish()
-    }
-}
-
-impl AsFd for ProcessExit {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.fd.as_fd()
-    }
-}
-
-impl AsRawFd for ProcessExit {
-    fn as_raw_fd(&self) -> RawFd {
-        self.fd.as_raw_fd()
     }
 }

@@ -1,11 +1,10 @@
 //! `Signals`: Unix signals as a descriptor, on signalfd.
 
 use std::fmt;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::process::Command;
 
-use crate::Result;
 use crate::sys::signals::{self as signalfd, SigSet};
+use crate::{AsRawDescriptor, Result};
 
 /// Unix signals read from a descriptor, so that a wait loop handles them as events.
 ///
@@ -72,7 +71,7 @@ use crate::sys::signals::{self as signalfd, SigSet};
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub struct Signals {
-    fd: OwnedFd,
+    pub(crate) inner: signalfd::Signals,
     set: SigSet,
 }
 
@@ -155,9 +154,9 @@ impl Signals {
     #[doc(alias = "signalfd")]
     pub fn new(signals: &[i32]) -> Result<Signals> {
         let set = SigSet::new(signals)?;
-        let fd = signalfd::create(&set)?;
+        let inner = signalfd::Signals::new(&set)?;
         signalfd::block(&set)?;
-        Ok(Signals { fd, set })
+        Ok(Signals { inner, set })
     }
 
     /// Takes one pending signal, without blocking; `None` when none is pending.
@@ -177,7 +176,7 @@ impl Signals {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn read(&self) -> Result<Option<SignalInfo>> {
-        Ok(signalfd::read(self.fd.as_fd())?.map(|raw| SignalInfo {
+        Ok(self.inner.read()?.map(|raw| SignalInfo {
             signal: raw.signal as i32,
             code: raw.code,
             pid: raw.pid,
@@ -282,20 +281,8 @@ impl fmt::Debug for Signals {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let signals: Vec<i32> = (1..=64).filter(|&s| self.set.contains(s)).collect();
         f.debug_struct("Signals")
-            .field("fd", &self.fd.as_raw_fd())
+            .field("descriptor", &self.as_raw_descriptor())
             .field("signals", &signals)
             .finish()
-    }
-}
-
-impl AsFd for Signals {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.fd.as_fd()
-    }
-}
-
-impl AsRawFd for Signals {
-    fn as_raw_fd(&self) -> RawFd {
-        self.fd.as_raw_fd()
     }
 }

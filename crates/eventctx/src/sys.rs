@@ -47,7 +47,6 @@ pub(crate) use linux::{
     epoll::{Poller, ReadyEvent, ReadyEvents, triggered},
     eventfd as event, pidfd as process, signalfd as signals, timerfd as timer,
 };
-pub(crate) use unix::{read_counter, wait_readable};
 
 /// Fills `events`, which must be empty, with the ready entries (at most its inline capacity,
 /// 16), converted and written straight into its inline storage.

@@ -1,7 +1,6 @@
 //! `Timer`: a timer that is a descriptor, on timerfd.
 
 use std::ops::{Deref, DerefMut};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
 use std::time::Duration;
 
 use crate::sys::{self, time::Deadline};
@@ -38,7 +37,7 @@ use crate::{AsRawDescriptor, IntoRawDescriptor, Result};
 /// ```
 #[derive(Debug)]
 pub struct Timer {
-    ops: TimerOps,
+    pub(crate) ops: TimerOps,
 }
 
 /// What a [`Timer`] does: arm, wait, clear. A `Timer` dereferences to it, so these are called
@@ -57,7 +56,7 @@ pub struct Timer {
 /// ```
 #[derive(Debug)]
 pub struct TimerOps {
-    fd: OwnedFd,
+    pub(crate) inner: sys::timer::Timer,
 }
 
 impl Timer {
@@ -80,12 +79,12 @@ impl Timer {
     /// [`timerfd_create(2)`](https://man7.org/linux/man-pages/man2/timerfd_create.2.html)
     #[doc(alias = "timerfd_create")]
     pub fn new() -> Result<Timer> {
-        Ok(Timer::from_fd(sys::timer::create()?))
+        Ok(Timer::from_sys(sys::timer::Timer::new()?))
     }
 
-    fn from_fd(fd: OwnedFd) -> Timer {
+    pub(crate) fn from_sys(inner: sys::timer::Timer) -> Timer {
         Timer {
-            ops: TimerOps { fd },
+            ops: TimerOps { inner },
         }
     }
 
@@ -107,7 +106,7 @@ impl Timer {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn try_clone(&self) -> std::result::Result<Timer, std::io::Error> {
-        Ok(Timer::from_fd(self.ops.fd.try_clone()?))
+        Ok(Timer::from_sys(self.ops.inner.try_clone()?))
     }
 }
 
@@ -151,7 +150,7 @@ impl TimerOps {
     pub fn reset_oneshot(&mut self, dur: Duration) -> Result<()> {
         // A zero expiry would disarm the timer: the soonest the kernel can fire is 1 ns.
         let dur = dur.max(Duration::from_nanos(1));
-        sys::timer::set(self.fd.as_fd(), dur, Duration::ZERO)
+        self.inner.set(dur, Duration::ZERO)
     }
 
     /// Arms the timer to fire every `interval`, the first time `interval` from now.
@@ -180,7 +179,7 @@ impl TimerOps {
     /// ```
     #[doc(alias = "timerfd_settime")]
     pub fn reset_repeating(&mut self, interval: Duration) -> Result<()> {
-        sys::timer::set(self.fd.as_fd(), interval, interval)
+        self.inner.set(interval, interval)
     }
 
     /// Blocks until the timer fires, then clears it. Returns at once if it fired already.
@@ -208,10 +207,10 @@ impl TimerOps {
     pub fn wait(&mut self) -> Result<()> {
         let mut forever = Deadline::new(None);
         loop {
-            if sys::read_counter(self.fd.as_fd())?.is_some() {
+            if self.inner.read_count()?.is_some() {
                 return Ok(());
             }
-            sys::wait_readable(self.fd.as_fd(), &mut forever)?;
+            self.inner.wait_readable(&mut forever)?;
         }
     }
 
@@ -236,7 +235,7 @@ impl TimerOps {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn mark_waited(&mut self) -> Result<bool> {
-        Ok(sys::read_counter(self.fd.as_fd())?.is_none())
+        Ok(self.inner.read_count()?.is_none())
     }
 
     /// Disarms the timer, and clears a firing that was not waited for.
@@ -257,7 +256,7 @@ impl TimerOps {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn clear(&mut self) -> Result<()> {
-        sys::timer::set(self.fd.as_fd(), Duration::ZERO, Duration::ZERO)
+        self.inner.set(Duration::ZERO, Duration::ZERO)
     }
 
     /// The resolution of the clock the timer runs on (`CLOCK_MONOTONIC`): no timer fires more
@@ -381,54 +380,5 @@ impl TimerTrait for Timer {
 
     fn resolution(&self) -> Result<Duration> {
         self.ops.resolution()
-    }
-}
-
-/// Takes a timerfd as a `Timer`, and makes it non-blocking (as [`Timer::new`] makes its own):
-/// the timer reads its count without blocking and waits with `poll`.
-impl From<OwnedFd> for Timer {
-    fn from(fd: OwnedFd) -> Timer {
-        // A descriptor that refuses the flag is not a timerfd; every later call reports that.
-        let _ = sys::timer::set_nonblocking(fd.as_fd());
-        Timer::from_fd(fd)
-    }
-}
-
-/// Gives up the `Timer`'s descriptor, which stays open (and non-blocking).
-impl From<Timer> for OwnedFd {
-    fn from(timer: Timer) -> OwnedFd {
-        timer.ops.fd
-    }
-}
-
-#[allow(unsafe_code)]
-impl FromRawFd for Timer {
-    /// Takes ownership of a raw timerfd; see [`From<OwnedFd>`](#impl-From<OwnedFd>-for-Timer).
-    ///
-    /// # Safety
-    ///
-    /// As for [`OwnedFd::from_raw_fd`]: `fd` must be open, and owned by nothing else.
-    unsafe fn from_raw_fd(fd: RawFd) -> Timer {
-        // SAFETY: the caller promises what `OwnedFd::from_raw_fd` asks: an open descriptor
-        // that nothing else owns.
-        Timer::from(unsafe { OwnedFd::from_raw_fd(fd) })
-    }
-}
-
-impl IntoRawFd for Timer {
-    fn into_raw_fd(self) -> RawFd {
-        self.ops.fd.into_raw_fd()
-    }
-}
-
-impl AsFd for Timer {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.ops.fd.as_fd()
-    }
-}
-
-impl AsRawFd for Timer {
-    fn as_raw_fd(&self) -> RawFd {
-        self.ops.fd.as_raw_fd()
     }
 }

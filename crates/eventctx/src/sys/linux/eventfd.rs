@@ -19,6 +19,8 @@ use std::io;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::atomic::{AtomicU8, Ordering};
 
+use crate::sys::time::Deadline;
+
 use rustix::event::{EventfdFlags, eventfd};
 use rustix::io::Errno;
 
@@ -28,9 +30,65 @@ const UNKNOWN: u8 = 0;
 const YES: u8 = 1;
 const NO: u8 = 2;
 
+/// An eventfd: what an `Event` is made of on Linux.
+#[derive(Debug)]
+pub(crate) struct Event {
+    fd: OwnedFd,
+}
+
+impl Event {
+    /// A new eventfd, count zero: see [`create`].
+    pub(crate) fn new() -> io::Result<Event> {
+        Ok(Event { fd: create()? })
+    }
+
+    /// Adopts a descriptor that should be an eventfd; calls on anything else fail.
+    pub(crate) fn from_fd(fd: OwnedFd) -> Event {
+        Event { fd }
+    }
+
+    /// Gives the descriptor back.
+    pub(crate) fn into_fd(self) -> OwnedFd {
+        self.fd
+    }
+
+    /// Adds `value` to the count: see [`add`].
+    pub(crate) fn signal(&self, value: u64) -> io::Result<()> {
+        add(self.fd.as_fd(), value)
+    }
+
+    /// Takes the count, blocking until it is not zero.
+    pub(crate) fn read_blocking(&self) -> io::Result<u64> {
+        read_blocking(self.fd.as_fd())
+    }
+
+    /// Takes the count without blocking: `None` if it was zero.
+    pub(crate) fn read_nowait(&self) -> io::Result<Option<u64>> {
+        read_nowait(self.fd.as_fd())
+    }
+
+    /// Waits until the count is not zero or `deadline` passes (`false`), reading nothing.
+    pub(crate) fn wait_readable(&self, deadline: &mut Deadline) -> io::Result<bool> {
+        crate::sys::unix::wait_readable(self.fd.as_fd(), deadline)
+    }
+
+    /// A second handle on the same count.
+    pub(crate) fn try_clone(&self) -> io::Result<Event> {
+        Ok(Event {
+            fd: self.fd.try_clone()?,
+        })
+    }
+}
+
+impl AsFd for Event {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}
+
 /// `eventfd(0, EFD_CLOEXEC)`: blocking, unless this kernel cannot read it without blocking
 /// per call (see the module's documentation).
-pub(crate) fn create() -> io::Result<OwnedFd> {
+fn create() -> io::Result<OwnedFd> {
     let fd = eventfd(0, EventfdFlags::CLOEXEC)?;
     if NOWAIT.load(Ordering::Relaxed) == UNKNOWN {
         // The probe: a new counter is zero, so a read that may not block fails with EAGAIN
@@ -46,7 +104,7 @@ pub(crate) fn create() -> io::Result<OwnedFd> {
 /// Adds `value` to the counter, which makes it readable. A counter within `value` of its
 /// maximum (`u64::MAX - 1`) makes this block until a reader takes the count, as it does for
 /// any writer of an eventfd; on a non-blocking eventfd that is `EAGAIN` instead.
-pub(crate) fn add(fd: BorrowedFd<'_>, value: u64) -> io::Result<()> {
+fn add(fd: BorrowedFd<'_>, value: u64) -> io::Result<()> {
     loop {
         match rustix::io::write(fd, &value.to_ne_bytes()) {
             Ok(_) => return Ok(()),
@@ -57,8 +115,8 @@ pub(crate) fn add(fd: BorrowedFd<'_>, value: u64) -> io::Result<()> {
 }
 
 /// Reads the counter, which sets it to zero, blocking until it is not zero.
-pub(crate) fn read_blocking(fd: BorrowedFd<'_>) -> io::Result<u64> {
-    let mut forever = crate::sys::time::Deadline::new(None);
+fn read_blocking(fd: BorrowedFd<'_>) -> io::Result<u64> {
+    let mut forever = Deadline::new(None);
     loop {
         let mut buf = [0u8; 8];
         match rustix::io::read(fd, &mut buf[..]) {
@@ -75,7 +133,7 @@ pub(crate) fn read_blocking(fd: BorrowedFd<'_>) -> io::Result<u64> {
 
 /// Reads the counter without blocking, which sets it to zero: `None` if it was zero already
 /// (or another reader took the count first).
-pub(crate) fn read_nowait(fd: BorrowedFd<'_>) -> io::Result<Option<u64>> {
+fn read_nowait(fd: BorrowedFd<'_>) -> io::Result<Option<u64>> {
     #[cfg(not(target_os = "android"))]
     if NOWAIT.load(Ordering::Relaxed) != NO {
         use rustix::io::{IoSliceMut, ReadWriteFlags, preadv2};
@@ -126,7 +184,7 @@ fn learned(answer: u8) {
 
 /// The fallback for kernels without `RWF_NOWAIT` on eventfd: read only what a poll saw.
 fn read_after_poll(fd: BorrowedFd<'_>) -> io::Result<Option<u64>> {
-    let mut now = crate::sys::time::Deadline::new(Some(std::time::Duration::ZERO));
+    let mut now = Deadline::new(Some(std::time::Duration::ZERO));
     if !crate::sys::unix::wait_readable(fd, &mut now)? {
         return Ok(None);
     }

@@ -5,7 +5,7 @@
 #![allow(unsafe_code)]
 
 use std::io;
-use std::os::fd::{BorrowedFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, FromRawFd, OwnedFd};
 
 use rustix::io::Errno;
 
@@ -14,8 +14,32 @@ pub(crate) use crate::sys::unix::signal_mask::{
     SigSet, block, blocked, numbers, sent_by_a_process, unblock, unblock_in_child,
 };
 
+/// A signalfd: what `Signals` is made of on Linux.
+#[derive(Debug)]
+pub(crate) struct Signals {
+    fd: OwnedFd,
+}
+
+impl Signals {
+    /// A descriptor that reads the signals of `set` (which the caller blocks).
+    pub(crate) fn new(set: &SigSet) -> io::Result<Signals> {
+        Ok(Signals { fd: create(set)? })
+    }
+
+    /// One pending signal, without blocking; `None` when none is pending.
+    pub(crate) fn read(&self) -> io::Result<Option<RawSignal>> {
+        read(self.fd.as_fd())
+    }
+}
+
+impl AsFd for Signals {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}
+
 /// `signalfd(-1, set, SFD_CLOEXEC | SFD_NONBLOCK)`.
-pub(crate) fn create(set: &SigSet) -> io::Result<OwnedFd> {
+fn create(set: &SigSet) -> io::Result<OwnedFd> {
     // SAFETY: `set` is an initialized sigset_t; -1 asks for a new descriptor.
     let fd = unsafe { libc::signalfd(-1, &set.0, libc::SFD_CLOEXEC | libc::SFD_NONBLOCK) };
     if fd < 0 {
@@ -41,7 +65,7 @@ const RECORD: usize = 128;
 ///
 /// The record is decoded from its bytes at the offsets the kernel's ABI fixes
 /// (`<linux/signalfd.h>`), which needs no `unsafe`.
-pub(crate) fn read(fd: BorrowedFd<'_>) -> io::Result<Option<RawSignal>> {
+fn read(fd: BorrowedFd<'_>) -> io::Result<Option<RawSignal>> {
     let mut record = [0u8; RECORD];
     loop {
         match rustix::io::read(fd, &mut record[..]) {
