@@ -102,11 +102,13 @@ impl<T: AsRawFd + ?Sized> AsRawDescriptor for T {
 /// # Examples
 ///
 /// ```
-/// use eventctx::{Event, SafeDescriptor};
+/// use std::os::unix::net::UnixStream;
+/// use eventctx::SafeDescriptor;
 ///
-/// let descriptor: SafeDescriptor = Event::new()?.into();
-/// let event = Event::from(descriptor); // and back
-/// event.signal()?;
+/// let (near, _far) = UnixStream::pair()?;
+/// let descriptor: SafeDescriptor = near.into();
+/// let near = UnixStream::from(descriptor); // and back
+/// near.set_nonblocking(true)?;
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub type SafeDescriptor = OwnedFd;
@@ -120,12 +122,15 @@ pub type SafeDescriptor = OwnedFd;
 /// # Examples
 ///
 /// ```
-/// use eventctx::{Event, FromRawDescriptor, IntoRawDescriptor};
+/// use std::io::Write;
+/// use std::os::unix::net::UnixStream;
+/// use eventctx::{FromRawDescriptor, IntoRawDescriptor};
 ///
-/// let raw = Event::new()?.into_raw_descriptor(); // nothing owns it now
+/// let (near, _far) = UnixStream::pair()?;
+/// let raw = near.into_raw_descriptor(); // nothing owns it now
 /// // SAFETY: `raw` is open, and nothing else owns it.
-/// let event = unsafe { Event::from_raw_descriptor(raw) };
-/// event.signal()?;
+/// let mut near = unsafe { UnixStream::from_raw_descriptor(raw) };
+/// near.write_all(b"still open")?;
 /// # Ok::<(), std::io::Error>(())
 /// ```
 #[allow(unsafe_code)] // crosvm's signature: the caller vouches for the descriptor
@@ -154,10 +159,10 @@ impl<T: FromRawFd> FromRawDescriptor for T {
 /// # Examples
 ///
 /// ```
-/// use eventctx::{Event, IntoRawDescriptor, SafeDescriptor};
+/// use eventctx::{IntoRawDescriptor, SafeDescriptor, Timer};
 /// use std::os::fd::FromRawFd;
 ///
-/// let raw = Event::new()?.into_raw_descriptor();
+/// let raw = Timer::new()?.into_raw_descriptor();
 /// // SAFETY: `raw` is open, and nothing else owns it.
 /// drop(unsafe { SafeDescriptor::from_raw_fd(raw) }); // closes it
 /// # Ok::<(), std::io::Error>(())

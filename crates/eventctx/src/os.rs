@@ -1,9 +1,6 @@
 //! The public std-trait impls of one platform, under one cfg each, so that every other front
 //! file reads the same on every platform.
 
-#[cfg(all(
-    any(target_os = "linux", target_os = "android"),
-    not(eventctx_pipe_event)
-))]
+#[cfg(any(target_os = "linux", target_os = "android"))]
 mod linux;
 mod unix;

@@ -42,11 +42,18 @@ pub(crate) mod unix;
 
 #[cfg(any(target_os = "linux", target_os = "android"))]
 mod linux;
+#[cfg(all(
+    any(target_os = "linux", target_os = "android"),
+    not(eventctx_pipe_event)
+))]
+pub(crate) use linux::eventfd as event;
 #[cfg(any(target_os = "linux", target_os = "android"))]
 pub(crate) use linux::{
     epoll::{Poller, ReadyEvent, ReadyEvents, triggered},
-    eventfd as event, pidfd as process, signalfd as signals, timerfd as timer,
+    pidfd as process, signalfd as signals, timerfd as timer,
 };
+#[cfg(all(any(target_os = "linux", target_os = "android"), eventctx_pipe_event))]
+pub(crate) use unix::socket_event as event;
 
 /// Fills `events`, which must be empty, with the ready entries (at most its inline capacity,
 /// 16), converted and written straight into its inline storage.

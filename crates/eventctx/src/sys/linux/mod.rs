@@ -2,6 +2,7 @@
 //! `Timer`, signalfd for `Signals`, pidfd for `ProcessExit`.
 
 pub(crate) mod epoll;
+#[cfg(not(eventctx_pipe_event))]
 pub(crate) mod eventfd;
 pub(crate) mod pidfd;
 pub(crate) mod signalfd;

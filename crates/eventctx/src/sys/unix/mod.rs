@@ -2,6 +2,8 @@
 //! descriptor with `poll`, reading an 8-byte counter.
 
 pub(crate) mod signal_mask;
+#[cfg(eventctx_pipe_event)]
+pub(crate) mod socket_event;
 
 use std::io;
 use std::os::fd::{BorrowedFd, RawFd};
