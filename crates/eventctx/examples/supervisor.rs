@@ -300,6 +300,7 @@ fn run(signals: &Signals, opts: &Options) -> std::io::Result<bool> {
 }
 
 /// The processes that are still this one's children (zombies included), from `/proc`.
+#[cfg(target_os = "linux")]
 fn children_left() -> std::io::Result<Vec<String>> {
     let mut left = Vec::new();
     for task in std::fs::read_dir("/proc/self/task")? {
@@ -307,6 +308,25 @@ fn children_left() -> std::io::Result<Vec<String>> {
         left.extend(list.split_whitespace().map(str::to_owned));
     }
     Ok(left)
+}
+
+/// Without `/proc`: whether any child is left (zombies included), asked without reaping it
+/// (`waitid(P_ALL, .., WNOWAIT)` fails with `ECHILD` when there is none).
+#[cfg(not(target_os = "linux"))]
+fn children_left() -> std::io::Result<Vec<String>> {
+    // SAFETY: siginfo_t is plain data, for which zeroes are valid.
+    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+    let options = libc::WEXITED | libc::WNOHANG | libc::WNOWAIT;
+    // SAFETY: `info` is valid for writes of one siginfo_t; P_ALL ignores the id.
+    if unsafe { libc::waitid(libc::P_ALL, 0, &mut info, options) } == 0 {
+        return Ok(vec!["at least one".to_owned()]);
+    }
+    let error = std::io::Error::last_os_error();
+    if error.raw_os_error() == Some(libc::ECHILD) {
+        Ok(Vec::new())
+    } else {
+        Err(error)
+    }
 }
 
 fn check(slots: &[Slot]) -> bool {

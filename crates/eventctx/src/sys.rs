@@ -40,6 +40,19 @@
 pub(crate) mod time;
 pub(crate) mod unix;
 
+#[cfg(any(
+    target_os = "macos",
+    target_os = "ios",
+    target_os = "tvos",
+    target_os = "watchos",
+    target_os = "visionos",
+    target_os = "freebsd",
+    target_os = "netbsd",
+    target_os = "openbsd",
+    target_os = "dragonfly",
+    test,
+))]
+mod kqueue;
 #[cfg(any(target_os = "linux", target_os = "android"))]
 mod linux;
 #[cfg(all(
@@ -54,6 +67,24 @@ pub(crate) use linux::{
 };
 #[cfg(all(any(target_os = "linux", target_os = "android"), eventctx_pipe_event))]
 pub(crate) use unix::socket_event as event;
+#[cfg(any(
+    target_os = "macos",
+    target_os = "ios",
+    target_os = "tvos",
+    target_os = "watchos",
+    target_os = "visionos",
+    target_os = "freebsd",
+    target_os = "netbsd",
+    target_os = "openbsd",
+    target_os = "dragonfly",
+))]
+pub(crate) use {
+    kqueue::{
+        poller::{Poller, ReadyEvent, ReadyEvents, triggered},
+        process, signals, timer,
+    },
+    unix::socket_event as event,
+};
 
 /// Fills `events`, which must be empty, with the ready entries (at most its inline capacity,
 /// 16), converted and written straight into its inline storage.
@@ -81,5 +112,20 @@ pub(crate) fn fill_triggered<T: crate::EventToken>(
     unsafe { events.set_len(ready.len()) };
 }
 
-#[cfg(not(any(target_os = "linux", target_os = "android")))]
-compile_error!("eventctx supports Linux and Android (epoll, eventfd, timerfd) only");
+#[cfg(not(any(
+    target_os = "linux",
+    target_os = "android",
+    target_os = "macos",
+    target_os = "ios",
+    target_os = "tvos",
+    target_os = "watchos",
+    target_os = "visionos",
+    target_os = "freebsd",
+    target_os = "netbsd",
+    target_os = "openbsd",
+    target_os = "dragonfly",
+)))]
+compile_error!(
+    "eventctx supports Linux and Android (epoll) and macOS, iOS and the BSDs (kqueue); \
+     Windows is not supported yet"
+);

@@ -45,7 +45,7 @@ fn emfile<T: std::fmt::Debug>(what: &str, r: io::Result<T>) {
 #[test]
 #[ignore = "run in a child process by running_out_of_descriptors_is_an_error_and_recoverable"]
 fn child() -> io::Result<()> {
-    const LIMIT: u64 = 64;
+    const LIMIT: libc::rlim_t = 64;
     let lim = libc::rlimit {
         rlim_cur: LIMIT,
         rlim_max: LIMIT,

@@ -1,5 +1,9 @@
 //! Nothing leaks, and nothing is inherited across exec. One test in this file, so that no
 //! other test opens descriptors while it counts them.
+//!
+//! It reads `/proc/self/fd` and the kinds Linux gives its descriptors (`[eventpoll]`, ...), so
+//! it runs on Linux.
+#![cfg(target_os = "linux")]
 
 use std::io;
 use std::os::fd::AsFd;

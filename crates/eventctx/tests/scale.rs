@@ -43,10 +43,14 @@ fn every_descriptor_reported_once_per_drain_none_starved() -> io::Result<()> {
     }
     let grown = resident_bytes().saturating_sub(before);
     println!("scale: user-space memory grew by {grown} bytes while registering {n}");
-    assert!(
-        grown < 256 * 1024,
-        "registering {n} descriptors grew user memory by {grown} bytes"
-    );
+    // epoll keeps registrations in the kernel; the kqueue back-end keeps each descriptor's
+    // interest in a map as well (and the resident size is read from Linux's /proc).
+    if cfg!(target_os = "linux") {
+        assert!(
+            grown < 256 * 1024,
+            "registering {n} descriptors grew user memory by {grown} bytes"
+        );
+    }
 
     for e in &events {
         e.signal()?;

@@ -2,6 +2,9 @@
 //! each signal interrupts the system call with EINTR), sent every millisecond by a POSIX timer
 //! aimed at the waiting thread itself. Timed waits neither return early nor overrun by more
 //! than a few milliseconds; untimed waits survive the storm and still wake on their event.
+//!
+//! The storm aims a POSIX timer at one thread (`SIGEV_THREAD_ID`), which only Linux offers.
+#![cfg(target_os = "linux")]
 
 use std::cell::Cell;
 use std::io;

@@ -21,7 +21,9 @@ const RUN: Duration = Duration::from_millis(1500);
 
 /// Reads and clears an eventfd's counter; 0 if another waiter got there first. The eventfd is
 /// blocking (it may be shared with other processes), so the read asks not to block:
-/// `preadv2(RWF_NOWAIT)`, as eventctx itself does.
+/// `preadv2(RWF_NOWAIT)`, as eventctx itself does. (On a socket-pair `Event` it takes one
+/// queued datagram, which holds one signal's count; the rest stay readable.)
+#[cfg(target_os = "linux")]
 fn take(event: &Event) -> u64 {
     let mut count = 0u64;
     let iov = libc::iovec {
@@ -31,6 +33,23 @@ fn take(event: &Event) -> u64 {
     // SAFETY: one iovec over a live u64, read from a descriptor `event` keeps open; offset -1
     // reads at the current position.
     let n = unsafe { libc::preadv2(event.as_raw_fd(), &iov, 1, -1, libc::RWF_NOWAIT) };
+    if n == 8 { count } else { 0 }
+}
+
+/// The kqueue platforms' `Event` is a socket pair: one datagram per signal, taken with
+/// `MSG_DONTWAIT`, as eventctx itself does.
+#[cfg(not(target_os = "linux"))]
+fn take(event: &Event) -> u64 {
+    let mut count = 0u64;
+    // SAFETY: a receive into a live u64 from a descriptor `event` keeps open.
+    let n = unsafe {
+        libc::recv(
+            event.as_raw_fd(),
+            (&raw mut count).cast(),
+            8,
+            libc::MSG_DONTWAIT,
+        )
+    };
     if n == 8 { count } else { 0 }
 }
 

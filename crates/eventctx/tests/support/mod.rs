@@ -5,7 +5,7 @@ pub mod counting_alloc;
 
 use std::io;
 use std::net::{TcpListener, TcpStream};
-use std::os::fd::{FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
 /// A connected pair of TCP sockets on loopback: (client, server).
 pub fn tcp_pair() -> io::Result<(TcpStream, TcpStream)> {
@@ -18,17 +18,30 @@ pub fn tcp_pair() -> io::Result<(TcpStream, TcpStream)> {
 /// A pipe: (read end, write end), both close-on-exec.
 pub fn pipe() -> io::Result<(std::fs::File, std::fs::File)> {
     let mut fds = [0; 2];
-    // SAFETY: `fds` has room for the two descriptors pipe2 writes.
-    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+    // SAFETY: `fds` has room for the two descriptors pipe writes.
+    if unsafe { libc::pipe(fds.as_mut_ptr()) } != 0 {
         return Err(io::Error::last_os_error());
     }
-    // SAFETY: pipe2 succeeded, so both are new descriptors that nothing else owns.
+    // SAFETY: pipe succeeded, so both are new descriptors that nothing else owns.
     let (r, w) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    // Set right after (`pipe2` would do it at once, but macOS has none): the tests start child
+    // processes, which must not inherit test pipes.
+    for fd in [&r, &w] {
+        // SAFETY: F_SETFD on a descriptor held open above; it takes no pointer.
+        if unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+    }
     Ok((r.into(), w.into()))
 }
 
 /// The process's resident memory, in bytes.
+///
+/// Read from `/proc/self/statm` on Linux; 0 elsewhere, where the tests do not check it.
 pub fn resident_bytes() -> usize {
+    if !cfg!(target_os = "linux") {
+        return 0;
+    }
     let statm = std::fs::read_to_string("/proc/self/statm").expect("statm");
     let pages: usize = statm
         .split_whitespace()
@@ -51,7 +64,10 @@ pub fn raise_fd_limit() -> u64 {
         lim.rlim_cur = lim.rlim_max;
         assert_eq!(libc::setrlimit(libc::RLIMIT_NOFILE, &lim), 0);
     }
-    lim.rlim_cur
+    // `rlim_t` is unsigned on Linux and macOS, signed on the BSDs.
+    #[allow(clippy::unnecessary_cast)]
+    let limit = lim.rlim_cur as u64;
+    limit
 }
 
 /// Whether the tests run under valgrind (`scripts/memcheck.sh` says so), where everything is

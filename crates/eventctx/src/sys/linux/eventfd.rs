@@ -188,7 +188,7 @@ fn read_after_poll(fd: BorrowedFd<'_>) -> io::Result<Option<u64>> {
     if !crate::sys::unix::wait_readable(fd, &mut now)? {
         return Ok(None);
     }
-    crate::sys::unix::read_counter(fd)
+    crate::sys::linux::read_counter(fd)
 }
 
 #[cfg(test)]

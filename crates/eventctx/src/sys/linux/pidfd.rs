@@ -8,6 +8,7 @@ use rustix::io::Errno;
 use rustix::process::{Pid, PidfdFlags, Signal};
 
 use crate::sys::time::Deadline;
+use crate::sys::unix::{kernel_error, pid_error};
 
 /// A pidfd: what a `ProcessExit` is made of on Linux.
 #[derive(Debug)]
@@ -52,16 +53,11 @@ impl AsFd for ProcessExit {
 /// `io::ErrorKind::Unsupported`: the portable kinds (std files `ESRCH` under none), with the
 /// kernel's error (`ESRCH`, `ENOSYS`) named in the message.
 fn open(pid: u32) -> io::Result<OwnedFd> {
-    let raw = i32::try_from(pid).map_err(|_| not_found(pid))?;
-    let Some(pid_value) = Pid::from_raw(raw) else {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "pid 0 names no process (it means the caller's process group)",
-        ));
-    };
+    let raw = i32::try_from(pid).map_err(|_| pid_error(pid))?;
+    let pid_value = Pid::from_raw(raw).ok_or_else(|| pid_error(0))?;
     match rustix::process::pidfd_open(pid_value, PidfdFlags::empty()) {
         Ok(fd) => Ok(fd),
-        Err(Errno::SRCH) => Err(not_found(pid)),
+        Err(Errno::SRCH) => Err(pid_error(pid)),
         Err(Errno::NOSYS) => Err(kernel_error(
             io::ErrorKind::Unsupported,
             "watching a process needs pidfd_open, which Linux has since 5.3",
@@ -69,20 +65,6 @@ fn open(pid: u32) -> io::Result<OwnedFd> {
         )),
         Err(e) => Err(e.into()),
     }
-}
-
-fn not_found(pid: u32) -> io::Error {
-    let what = if pid > i32::MAX as u32 {
-        "no process has a pid this large"
-    } else {
-        "no process has this pid (it may have exited and been reaped)"
-    };
-    kernel_error(io::ErrorKind::NotFound, what, Errno::SRCH)
-}
-
-/// An error of the portable `kind`, whose message names the kernel's answer.
-fn kernel_error(kind: io::ErrorKind, what: &str, errno: Errno) -> io::Error {
-    io::Error::new(kind, format!("{what} ({})", io::Error::from(errno)))
 }
 
 /// `pidfd_send_signal(fd, signal, NULL, 0)`: a signal to exactly the process the descriptor

@@ -11,7 +11,7 @@ use rustix::io::Errno;
 
 // The signal sets and masks are POSIX, shared with every Unix back-end.
 pub(crate) use crate::sys::unix::signal_mask::{
-    SigSet, block, blocked, numbers, sent_by_a_process, unblock, unblock_in_child,
+    RawSignal, SigSet, block, blocked, numbers, unblock, unblock_in_child,
 };
 
 /// A signalfd: what `Signals` is made of on Linux.
@@ -49,13 +49,10 @@ fn create(set: &SigSet) -> io::Result<OwnedFd> {
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
-/// One signal as the kernel reports it.
-pub(crate) struct RawSignal {
-    pub(crate) signal: u32,
-    pub(crate) code: i32,
-    pub(crate) pid: u32,
-    pub(crate) uid: u32,
-    pub(crate) value: i32,
+/// Whether a record's `si_code` says a process sent the signal (`kill`, `sigqueue`, `tgkill`),
+/// so that its `si_pid` is the sender.
+pub(crate) fn sent_by_a_process(code: i32) -> bool {
+    matches!(code, libc::SI_USER | libc::SI_QUEUE | libc::SI_TKILL)
 }
 
 /// The size of one `struct signalfd_siginfo`, the record a read returns per signal.

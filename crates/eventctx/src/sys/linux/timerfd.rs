@@ -43,7 +43,7 @@ impl Timer {
 
     /// Takes the number of expiries since the last read without blocking: `None` if none.
     pub(crate) fn read_count(&self) -> io::Result<Option<u64>> {
-        crate::sys::unix::read_counter(self.fd.as_fd())
+        crate::sys::linux::read_counter(self.fd.as_fd())
     }
 
     /// Waits until the timer has expired or `deadline` passes (`false`), reading nothing.

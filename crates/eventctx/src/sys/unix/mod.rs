@@ -1,8 +1,11 @@
 //! What every Unix back-end shares: borrowing a caller's raw descriptor, waiting for one
-//! descriptor with `poll`, reading an 8-byte counter.
+//! descriptor with `poll`, signal masks, the socket-pair `Event`, errors for bad pids.
 
 pub(crate) mod signal_mask;
-#[cfg(eventctx_pipe_event)]
+#[cfg(any(
+    eventctx_pipe_event,
+    not(any(target_os = "linux", target_os = "android"))
+))]
 pub(crate) mod socket_event;
 
 use std::io;
@@ -46,17 +49,25 @@ pub(crate) fn wait_readable(
     }
 }
 
-/// Reads the 8-byte counter of a non-blocking timerfd or eventfd, which sets it to zero. `None`
-/// if it was zero already. (On a blocking descriptor, a zero counter blocks the read.)
-pub(crate) fn read_counter(fd: BorrowedFd<'_>) -> io::Result<Option<u64>> {
-    use rustix::io::Errno;
-    let mut buf = [0u8; 8];
-    loop {
-        match rustix::io::read(fd, &mut buf[..]) {
-            Ok(_) => return Ok(Some(u64::from_ne_bytes(buf))),
-            Err(Errno::AGAIN) => return Ok(None),
-            Err(Errno::INTR) => {}
-            Err(e) => return Err(e.into()),
+/// The error for a pid that names no process to watch, the same on every Unix: pid 0 is
+/// `InvalidInput` (it means the caller's process group), any other `NotFound`, with `ESRCH`
+/// named in the message (std files `ESRCH` under no kind, so kind and errno cannot both be
+/// kept; the portable kind wins).
+pub(crate) fn pid_error(pid: u32) -> io::Error {
+    let what = match pid {
+        0 => {
+            return io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "pid 0 names no process (it means the caller's process group)",
+            );
         }
-    }
+        p if p > i32::MAX as u32 => "no process has a pid this large",
+        _ => "no process has this pid (it may have exited and been reaped)",
+    };
+    kernel_error(io::ErrorKind::NotFound, what, rustix::io::Errno::SRCH)
+}
+
+/// An error of the portable `kind`, whose message names the kernel's answer.
+pub(crate) fn kernel_error(kind: io::ErrorKind, what: &str, errno: rustix::io::Errno) -> io::Error {
+    io::Error::new(kind, format!("{what} ({})", io::Error::from(errno)))
 }

@@ -24,6 +24,15 @@ pub(crate) mod numbers {
     pub(crate) const SIGWINCH: i32 = libc::SIGWINCH;
 }
 
+/// One signal as a back-end reports it; fields a platform does not report are 0.
+pub(crate) struct RawSignal {
+    pub(crate) signal: u32,
+    pub(crate) code: i32,
+    pub(crate) pid: u32,
+    pub(crate) uid: u32,
+    pub(crate) value: i32,
+}
+
 /// A set of signal numbers, as the kernel takes it.
 #[derive(Clone, Copy)]
 pub(crate) struct SigSet(pub(crate) libc::sigset_t);
@@ -80,12 +89,6 @@ pub(crate) fn unblock_in_child(command: &mut Command, set: SigSet) -> &mut Comma
     // SAFETY: the closure runs in the child after fork, where only async-signal-safe calls are
     // allowed: it makes one (sigprocmask), allocates nothing and takes no lock.
     unsafe { command.pre_exec(unblock) }
-}
-
-/// Whether a record's `si_code` says a process sent the signal (`kill`, `sigqueue`, `tgkill`),
-/// so that its `si_pid` is the sender.
-pub(crate) fn sent_by_a_process(code: i32) -> bool {
-    matches!(code, libc::SI_USER | libc::SI_QUEUE | libc::SI_TKILL)
 }
 
 /// Changes the calling thread's signal mask: `SIG_BLOCK` adds `set`, `SIG_UNBLOCK` removes it.
