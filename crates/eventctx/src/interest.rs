@@ -120,6 +120,10 @@ pub struct TriggeredEvent<T: EventToken> {
 ///
 /// [`priority`](Interest::priority) adds urgent data (`EPOLLPRI`) to what is watched.
 ///
+/// On macOS and the BSDs (kqueue) `edge` is `EV_CLEAR` and `oneshot` is `EV_DISPATCH`;
+/// `priority`, `exclusive`, and one-shot interest in both directions are refused with
+/// `io::ErrorKind::Unsupported` (see the README's platform table).
+///
 /// [`EventContext::add_for_event`]: crate::EventContext::add_for_event
 ///
 /// # Examples

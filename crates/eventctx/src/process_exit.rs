@@ -16,7 +16,9 @@ use crate::{AsRawDescriptor, Result};
 ///
 /// It reports readiness only: **the caller still reaps the child** with [`Child::wait`] or
 /// [`Child::try_wait`] once it is reported, or it stays a zombie. On Linux it is a pidfd
-/// (kernel 5.3 and later), close-on-exec, closed on drop.
+/// (kernel 5.3 and later), close-on-exec, closed on drop. On macOS and the BSDs it is a kqueue
+/// watching the pid (`EVFILT_PROC`), and [`send_signal`](ProcessExit::send_signal) is
+/// `kill(pid)`, which can reach another process once this one is reaped and its pid reused.
 ///
 /// # Examples
 ///

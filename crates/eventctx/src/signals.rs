@@ -12,6 +12,10 @@ use crate::{AsRawDescriptor, Result};
 /// takes them one at a time. This is how a daemon shuts down cleanly on `SIGINT` or `SIGTERM`:
 /// no handler runs, and nothing is done in a signal's context.
 ///
+/// On macOS and the BSDs it is a kqueue with one `EVFILT_SIGNAL` per signal; kqueue reports the
+/// number only, so a [`SignalInfo`]'s other fields are 0 there and [`SignalInfo::sender`] is
+/// `None`. The rule below holds there too.
+///
 /// # The rule: block the signals in every thread
 ///
 /// The kernel hands a signal to the signalfd only while it is *blocked*; a thread that does not

@@ -2,8 +2,9 @@
 //!
 //! # What a back-end provides
 //!
-//! The public types (`EventContext`, `Event`, `Timer`) hold back-end values and forward to
-//! them; they never name a system call. A back-end module provides:
+//! The public types (`EventContext`, `Event`, `Timer`, `Signals`, `ProcessExit`) hold
+//! back-end values and forward to them; they never name a system call or an OS type (the
+//! std-trait impls of a platform are in `crate::os`). A back-end provides:
 //!
 //! - `Poller`: an owned kernel object watching descriptors, with `new()`,
 //!   `add(fd, Interest, data)`, `modify(fd, Interest, data)`, `delete(fd)` and
@@ -11,17 +12,30 @@
 //!   `wait_vec(&mut Vec<ReadyEvent>, Option<Duration>) -> io::Result<usize>` (fills the spare
 //!   capacity, never grows it), and `AsFd`. `data` is the token's `u64`; `None` as timeout
 //!   waits forever. None of these allocates.
-//! - `ReadyEvent`: one entry filled in by `wait`, with `token() -> u64` and
-//!   `triggered::<T>() -> TriggeredEvent<T>`.
+//! - `ReadyEvent`: one entry filled in by `wait`, `ReadyEvents(Vec<ReadyEvent>)` (`Send`,
+//!   `Sync`), and `triggered::<T>(&ReadyEvent) -> TriggeredEvent<T>`.
+//! - `event::Event`: `new`, `signal(u64)`, `read_blocking`, `read_nowait -> Option<u64>`,
+//!   `wait_readable(&mut Deadline) -> bool`, `try_clone`, `into_fd` and `AsFd` (the end a
+//!   context watches). Its descriptor is blocking; its own reads and writes never block.
+//! - `timer::Timer`: `new`, `set(first, interval)` (zero first: disarm; zero interval: once;
+//!   pending expiries dropped), `read_count -> Option<u64>` without blocking, `wait_readable`,
+//!   `try_clone`, `into_fd`, `AsFd`; `timer::resolution()`.
+//! - `signals::Signals`: `new(&SigSet)`, `read -> Option<RawSignal>` without blocking, `AsFd`;
+//!   and the mask functions (`block`, `unblock`, `blocked`, `unblock_in_child`) and
+//!   `sent_by_a_process(code)`.
+//! - `process::ProcessExit`: `open(pid)`, `has_exited`, `wait`, `send_signal`, `AsFd`; readable
+//!   from the process's exit until dropped.
 //!
 //! The words a back-end takes and gives (`EventType`, `Interest`, `TriggeredEvent`) live in
 //! `crate::interest`, which imports nothing of the public fronts.
 //!
 //! and these promises, which the tests hold every back-end to:
 //!
-//! - Level-triggered readiness; hang-up and error conditions are reported even for
-//!   `EventType::None`, and read interest includes the peer's half-close (`is_read_closed`,
-//!   never `is_hungup`, which is a full hang-up only).
+//! - Level-triggered readiness; read interest includes the peer's half-close
+//!   (`is_read_closed`, never `is_hungup`, which is a full hang-up only). Under epoll,
+//!   hang-up and error conditions are reported even for `EventType::None`; kqueue reports
+//!   nothing for it (documented). A mode a back-end cannot keep exactly is refused with
+//!   `io::ErrorKind::Unsupported` before any system call.
 //! - Errors keep their errno, the same errno for the same misuse in every back-end: `EBADF` for
 //!   a negative or closed descriptor, `EEXIST` for a second `add`, `ENOENT` for `modify` of a
 //!   descriptor that is not watched, `EPERM` for a regular file or directory, `EINVAL` for the
@@ -32,10 +46,13 @@
 
 //! # Layout
 //!
-//! One platform in one place: `linux/` (epoll, eventfd, timerfd, signalfd, pidfd), and `unix/`
-//! for what every Unix back-end shares. The fronts reach a platform's pieces under neutral
-//! names: `sys::event` (what an `Event` is made of), `sys::timer`, `sys::signals`,
-//! `sys::process`, beside `Poller`.
+//! One platform in one place: `linux/` (epoll, eventfd, timerfd, signalfd, pidfd), `kqueue/`
+//! (macOS, iOS and the BSDs; its `translate.rs` is built everywhere for its unit tests), and
+//! `unix/` for what every Unix back-end shares (the socket-pair `Event`, signal masks). The
+//! fronts reach a platform's pieces under neutral names: `sys::event` (what an `Event` is made
+//! of), `sys::timer`, `sys::signals`, `sys::process`, beside `Poller`. `--cfg
+//! eventctx_pipe_event` puts the socket-pair `Event` in place of eventfd on Linux, so that the
+//! test suite runs against it here.
 
 pub(crate) mod time;
 pub(crate) mod unix;

@@ -18,7 +18,9 @@ use crate::{AsRawDescriptor, IntoRawDescriptor, Result};
 /// that imports [`TimerTrait`] to call them, as crosvm requires, uses that import and gets
 /// no "unused import" warning.)
 ///
-/// On Linux it is a timerfd, created close-on-exec and non-blocking, and closed on drop.
+/// On Linux it is a timerfd, created close-on-exec and non-blocking, and closed on drop. On
+/// macOS and the BSDs it is a kqueue of its own holding one `EVFILT_TIMER`, so it is a
+/// descriptor there too.
 /// [`try_clone`](Timer::try_clone) makes a second handle to the same timer: arming it through
 /// one handle is seen by both.
 ///
