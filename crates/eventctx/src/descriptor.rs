@@ -1,10 +1,14 @@
 //! Raw descriptors and the trait that lends them.
 
+#[cfg(unix)]
 use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
+#[cfg(windows)]
+use std::os::windows::io::{FromRawHandle, IntoRawHandle, OwnedHandle, RawHandle};
 
 use crate::EventToken;
 
-/// The operating system's handle for an open file: a file descriptor on Unix.
+/// The operating system's handle for an open file: a file descriptor on Unix, a `HANDLE` on
+/// Windows (a socket's `SOCKET` is passed as one, as crosvm does).
 ///
 /// # Examples
 ///
@@ -16,14 +20,21 @@ use crate::EventToken;
 /// assert!(raw >= 0);
 /// # Ok::<(), std::io::Error>(())
 /// ```
+#[cfg(unix)]
 pub type RawDescriptor = RawFd;
+/// The operating system's handle for an open file: a file descriptor on Unix, a `HANDLE` on
+/// Windows (a socket's `SOCKET` is passed as one, as crosvm does).
+#[cfg(windows)]
+pub type RawDescriptor = RawHandle;
 
 /// Lends the raw descriptor of an object, so that it can be watched by a context.
 ///
-/// Every type that implements [`AsRawFd`] implements this trait too: `File`, `TcpStream`,
-/// `UdpSocket`, `UnixStream`, `OwnedFd`, `BorrowedFd`, `ChildStdout`, [`Event`](crate::Event),
-/// [`Timer`](crate::Timer), [`EventContext`](crate::EventContext) and the rest can all be passed
-/// as `&dyn AsRawDescriptor` as they are.
+/// On Unix every type that implements `AsRawFd` implements this trait too: `File`,
+/// `TcpStream`, `UdpSocket`, `UnixStream`, `OwnedFd`, `BorrowedFd`, `ChildStdout`,
+/// [`Event`](crate::Event), [`Timer`](crate::Timer), [`EventContext`](crate::EventContext) and
+/// the rest can all be passed as `&dyn AsRawDescriptor` as they are. On Windows std's sockets,
+/// files, pipes, handles and child processes, and the crate's own types implement it; a type
+/// of your own implements it by hand.
 ///
 /// The descriptor is only borrowed for the duration of a call; a context does not keep the
 /// object alive. A descriptor that is not open when a call uses it gets an `EBADF` error.
@@ -40,13 +51,27 @@ pub type RawDescriptor = RawFd;
 /// assert!(a.as_raw_descriptor() >= 0);
 /// # Ok::<(), std::io::Error>(())
 /// ```
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` is not a descriptor that a context can watch",
-    label = "not a descriptor",
-    note = "a context watches what has a file descriptor: sockets, pipes, `File`, `OwnedFd`, \
-            `Event`, `Timer`, `Signals`, another context; pass a reference to one (`&stream`)",
-    note = "for a type of your own that holds one, implement `std::os::fd::AsRawFd` (it gives \
-            `AsRawDescriptor`); a raw number can be wrapped as `Descriptor(fd)`"
+#[cfg_attr(
+    unix,
+    diagnostic::on_unimplemented(
+        message = "`{Self}` is not a descriptor that a context can watch",
+        label = "not a descriptor",
+        note = "a context watches what has a file descriptor: sockets, pipes, `File`, `OwnedFd`, \
+                `Event`, `Timer`, `Signals`, another context; pass a reference to one (`&stream`)",
+        note = "for a type of your own that holds one, implement `std::os::fd::AsRawFd` (it gives \
+                `AsRawDescriptor`); a raw number can be wrapped as `Descriptor(fd)`"
+    )
+)]
+#[cfg_attr(
+    windows,
+    diagnostic::on_unimplemented(
+        message = "`{Self}` is not a descriptor that a context can watch",
+        label = "not a descriptor",
+        note = "a context watches sockets and waitable handles: `TcpStream`, `UdpSocket`, \
+                `Child`, `Event`, `Timer`, `Signals`, `OwnedHandle`; pass a reference (`&stream`)",
+        note = "for a type of your own, implement `AsRawDescriptor` by hand; a raw handle can be \
+                wrapped as `Descriptor(handle)`"
+    )
 )]
 pub trait AsRawDescriptor {
     /// Returns the raw descriptor, without giving up ownership of it.
@@ -90,6 +115,7 @@ impl<T: AsRawDescriptor + ?Sized> AsRawDescriptors for T {
     }
 }
 
+#[cfg(unix)]
 impl<T: AsRawFd + ?Sized> AsRawDescriptor for T {
     #[inline]
     fn as_raw_descriptor(&self) -> RawDescriptor {
@@ -97,7 +123,8 @@ impl<T: AsRawFd + ?Sized> AsRawDescriptor for T {
     }
 }
 
-/// An owned descriptor, closed on drop: crosvm's name for std's [`OwnedFd`].
+/// An owned descriptor, closed on drop: crosvm's name for std's `OwnedFd` (`OwnedHandle` on
+/// Windows).
 ///
 /// # Examples
 ///
@@ -111,11 +138,17 @@ impl<T: AsRawFd + ?Sized> AsRawDescriptor for T {
 /// near.set_nonblocking(true)?;
 /// # Ok::<(), std::io::Error>(())
 /// ```
+#[cfg(unix)]
 pub type SafeDescriptor = OwnedFd;
+/// An owned descriptor, closed on drop: crosvm's name for std's `OwnedFd` (`OwnedHandle` on
+/// Windows).
+#[cfg(windows)]
+pub type SafeDescriptor = OwnedHandle;
 
 /// Builds an object that owns a raw descriptor.
 ///
-/// Every type that implements [`FromRawFd`] implements this trait too ([`SafeDescriptor`],
+/// Every type that implements `FromRawFd` (`FromRawHandle` on Windows) implements this trait
+/// too ([`SafeDescriptor`],
 /// `File`, `TcpStream`, [`Event`](crate::Event), [`Timer`](crate::Timer), ...), so a type that
 /// implements `FromRawFd` must not implement it by hand.
 ///
@@ -139,10 +172,11 @@ pub trait FromRawDescriptor {
     ///
     /// # Safety
     ///
-    /// `descriptor` must be open, and owned by nothing else, as for [`FromRawFd::from_raw_fd`].
+    /// `descriptor` must be open, and owned by nothing else, as for `FromRawFd::from_raw_fd`.
     unsafe fn from_raw_descriptor(descriptor: RawDescriptor) -> Self;
 }
 
+#[cfg(unix)]
 #[allow(unsafe_code)]
 impl<T: FromRawFd> FromRawDescriptor for T {
     #[inline]
@@ -154,7 +188,8 @@ impl<T: FromRawFd> FromRawDescriptor for T {
 
 /// Gives up ownership of a descriptor, leaving it open.
 ///
-/// Every type that implements [`IntoRawFd`] implements this trait too.
+/// Every type that implements `IntoRawFd` (`IntoRawHandle` on Windows) implements this trait
+/// too.
 ///
 /// # Examples
 ///
@@ -172,10 +207,29 @@ pub trait IntoRawDescriptor {
     fn into_raw_descriptor(self) -> RawDescriptor;
 }
 
+#[cfg(unix)]
 impl<T: IntoRawFd> IntoRawDescriptor for T {
     #[inline]
     fn into_raw_descriptor(self) -> RawDescriptor {
         self.into_raw_fd()
+    }
+}
+
+#[cfg(windows)]
+#[allow(unsafe_code)]
+impl<T: FromRawHandle> FromRawDescriptor for T {
+    #[inline]
+    unsafe fn from_raw_descriptor(descriptor: RawDescriptor) -> Self {
+        // SAFETY: our caller makes the promise that `from_raw_handle` asks for; it is the same.
+        unsafe { T::from_raw_handle(descriptor) }
+    }
+}
+
+#[cfg(windows)]
+impl<T: IntoRawHandle> IntoRawDescriptor for T {
+    #[inline]
+    fn into_raw_descriptor(self) -> RawDescriptor {
+        self.into_raw_handle()
     }
 }
 
@@ -201,6 +255,7 @@ impl<T: IntoRawFd> IntoRawDescriptor for T {
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Descriptor(pub RawDescriptor);
 
+#[cfg(unix)]
 impl AsRawFd for Descriptor {
     #[inline]
     fn as_raw_fd(&self) -> RawFd {
@@ -208,6 +263,7 @@ impl AsRawFd for Descriptor {
     }
 }
 
+#[cfg(unix)]
 impl EventToken for Descriptor {
     #[inline]
     fn as_raw_token(&self) -> u64 {
@@ -219,3 +275,34 @@ impl EventToken for Descriptor {
         Descriptor(data as RawDescriptor)
     }
 }
+
+#[cfg(windows)]
+impl AsRawDescriptor for Descriptor {
+    #[inline]
+    fn as_raw_descriptor(&self) -> RawDescriptor {
+        self.0
+    }
+}
+
+#[cfg(windows)]
+impl EventToken for Descriptor {
+    #[inline]
+    fn as_raw_token(&self) -> u64 {
+        self.0 as usize as u64
+    }
+
+    #[inline]
+    fn from_raw_token(data: u64) -> Self {
+        Descriptor(data as usize as RawDescriptor)
+    }
+}
+
+// SAFETY: a `Descriptor` is a number that owns nothing; on Windows that number is typed as a
+// pointer (`HANDLE`), which is never dereferenced, only passed to the system.
+#[cfg(windows)]
+#[allow(unsafe_code)]
+unsafe impl Send for Descriptor {}
+// SAFETY: as for `Send`: a shared `Descriptor` is a number that is only read.
+#[cfg(windows)]
+#[allow(unsafe_code)]
+unsafe impl Sync for Descriptor {}

@@ -1,6 +1,7 @@
 //! `ReadNotifier` and `CloseNotifier`: the descriptor to watch for an object that is not
 //! itself the descriptor.
 
+#[cfg(unix)]
 use std::os::unix::net::UnixStream;
 
 use crate::AsRawDescriptor;
@@ -53,6 +54,7 @@ pub trait CloseNotifier {
 }
 
 /// The stream itself: it is readable when data comes.
+#[cfg(unix)]
 impl ReadNotifier for UnixStream {
     fn get_read_notifier(&self) -> &dyn AsRawDescriptor {
         self
@@ -60,6 +62,7 @@ impl ReadNotifier for UnixStream {
 }
 
 /// The stream itself: it is hung up when the peer closes.
+#[cfg(unix)]
 impl CloseNotifier for UnixStream {
     fn get_close_notifier(&self) -> &dyn AsRawDescriptor {
         self

@@ -3,4 +3,7 @@
 
 #[cfg(any(target_os = "linux", target_os = "android"))]
 mod linux;
+#[cfg(unix)]
 mod unix;
+#[cfg(windows)]
+mod windows;

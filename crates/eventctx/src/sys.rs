@@ -55,7 +55,20 @@
 //! test suite runs against it here.
 
 pub(crate) mod time;
+#[cfg(unix)]
 pub(crate) mod unix;
+#[cfg(windows)]
+mod windows;
+#[cfg(windows)]
+pub(crate) use windows::{
+    console as signals, event,
+    iocp::{Poller, ReadyEvent, ReadyEvents, triggered},
+    process, timer,
+};
+/// The Windows back-end's decisions, unit-tested on every host.
+#[cfg(all(test, not(windows)))]
+#[path = "sys/windows/translate.rs"]
+mod windows_translate;
 
 #[cfg(any(
     target_os = "macos",
@@ -67,7 +80,7 @@ pub(crate) mod unix;
     target_os = "netbsd",
     target_os = "openbsd",
     target_os = "dragonfly",
-    test,
+    all(test, unix),
 ))]
 mod kqueue;
 #[cfg(any(target_os = "linux", target_os = "android"))]
@@ -141,8 +154,9 @@ pub(crate) fn fill_triggered<T: crate::EventToken>(
     target_os = "netbsd",
     target_os = "openbsd",
     target_os = "dragonfly",
+    windows,
 )))]
 compile_error!(
-    "eventctx supports Linux and Android (epoll) and macOS, iOS and the BSDs (kqueue); \
-     Windows is not supported yet"
+    "eventctx supports Linux and Android (epoll), macOS, iOS and the BSDs (kqueue), and \
+     Windows (I/O completion ports)"
 );

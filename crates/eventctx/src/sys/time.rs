@@ -2,8 +2,6 @@
 
 use std::time::{Duration, Instant};
 
-use rustix::time::Timespec;
-
 /// The longest single wait: `epoll_wait` takes its timeout as an `int` of milliseconds (about
 /// 24.8 days). A longer timeout is waited out in steps of at most this.
 pub(crate) const MAX_STEP: Duration = Duration::from_millis(i32::MAX as u64);
@@ -49,14 +47,23 @@ impl Deadline {
     /// The timeout for the next call: at most [`MAX_STEP`], `None` for no limit. The kernel
     /// rounds it up to its own granularity, never down.
     #[inline]
-    pub(crate) fn step(&self) -> Option<Timespec> {
-        self.left.map(|left| timespec(left.min(MAX_STEP)))
+    pub(crate) fn step(&self) -> Option<Duration> {
+        self.left.map(|left| left.min(MAX_STEP))
     }
 
     /// Whether a call that timed out with the current step means the whole timeout has passed.
+    #[cfg_attr(windows, allow(dead_code))]
     #[inline]
     pub(crate) fn is_last_step(&self) -> bool {
         matches!(self.left, Some(left) if left <= MAX_STEP)
+    }
+
+    /// Whether no time is left (a finite deadline that has passed). Windows waits, whose
+    /// timeouts are whole milliseconds on a coarse clock, check it after each call.
+    #[cfg_attr(unix, allow(dead_code))]
+    #[inline]
+    pub(crate) fn is_expired(&self) -> bool {
+        self.left == Some(Duration::ZERO)
     }
 
     /// Works out the time left after a call came back early.
@@ -67,15 +74,6 @@ impl Deadline {
     }
 }
 
-/// A `Duration` as a `Timespec`, saturating at the largest number of seconds it holds.
-#[inline]
-pub(crate) fn timespec(d: Duration) -> Timespec {
-    Timespec {
-        tv_sec: i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
-        tv_nsec: d.subsec_nanos().into(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -83,8 +81,7 @@ mod tests {
     #[test]
     fn zero_polls_and_max_waits_forever() {
         let zero = Deadline::new(Some(Duration::ZERO));
-        let step = zero.step().unwrap();
-        assert_eq!((step.tv_sec, step.tv_nsec), (0, 0));
+        assert_eq!(zero.step(), Some(Duration::ZERO));
         assert!(zero.is_last_step());
 
         for forever in [
@@ -101,18 +98,16 @@ mod tests {
     #[test]
     fn sub_millisecond_timeouts_are_kept_exactly() {
         let d = Deadline::new(Some(Duration::from_micros(500)));
-        let step = d.step().unwrap();
-        assert_eq!((step.tv_sec, step.tv_nsec), (0, 500_000));
+        assert_eq!(d.step(), Some(Duration::from_micros(500)));
         let d = Deadline::new(Some(Duration::from_nanos(1)));
-        assert_eq!(d.step().unwrap().tv_nsec, 1);
+        assert_eq!(d.step(), Some(Duration::from_nanos(1)));
     }
 
     #[test]
     fn long_timeouts_are_waited_in_steps() {
         let forty_days = Duration::from_secs(40 * 24 * 3600);
         let mut d = Deadline::new(Some(forty_days));
-        let step = d.step().unwrap();
-        assert_eq!(step.tv_sec as u64, MAX_STEP.as_secs());
+        assert_eq!(d.step(), Some(MAX_STEP));
         assert!(
             !d.is_last_step(),
             "a 40-day wait must not end after one 24.8-day step"

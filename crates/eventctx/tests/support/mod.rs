@@ -5,6 +5,7 @@ pub mod counting_alloc;
 
 use std::io;
 use std::net::{TcpListener, TcpStream};
+#[cfg(unix)]
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
 /// A connected pair of TCP sockets on loopback: (client, server).
@@ -16,6 +17,7 @@ pub fn tcp_pair() -> io::Result<(TcpStream, TcpStream)> {
 }
 
 /// A pipe: (read end, write end), both close-on-exec.
+#[cfg(unix)]
 pub fn pipe() -> io::Result<(std::fs::File, std::fs::File)> {
     let mut fds = [0; 2];
     // SAFETY: `fds` has room for the two descriptors pipe writes.
@@ -39,20 +41,23 @@ pub fn pipe() -> io::Result<(std::fs::File, std::fs::File)> {
 ///
 /// Read from `/proc/self/statm` on Linux; 0 elsewhere, where the tests do not check it.
 pub fn resident_bytes() -> usize {
-    if !cfg!(target_os = "linux") {
-        return 0;
+    #[cfg(target_os = "linux")]
+    {
+        let statm = std::fs::read_to_string("/proc/self/statm").expect("statm");
+        let pages: usize = statm
+            .split_whitespace()
+            .nth(1)
+            .and_then(|p| p.parse().ok())
+            .expect("rss");
+        // SAFETY: sysconf has no preconditions.
+        pages * unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as usize
     }
-    let statm = std::fs::read_to_string("/proc/self/statm").expect("statm");
-    let pages: usize = statm
-        .split_whitespace()
-        .nth(1)
-        .and_then(|p| p.parse().ok())
-        .expect("rss");
-    // SAFETY: sysconf has no preconditions.
-    pages * unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as usize
+    #[cfg(not(target_os = "linux"))]
+    0
 }
 
 /// Raises the soft descriptor limit to the hard one, and returns it.
+#[cfg(unix)]
 pub fn raise_fd_limit() -> u64 {
     let mut lim = libc::rlimit {
         rlim_cur: 0,
@@ -68,6 +73,13 @@ pub fn raise_fd_limit() -> u64 {
     #[allow(clippy::unnecessary_cast)]
     let limit = lim.rlim_cur as u64;
     limit
+}
+
+/// Windows has no descriptor limit to raise; a process may hold millions of handles. The
+/// tests that scale take this as how many to try.
+#[cfg(windows)]
+pub fn raise_fd_limit() -> u64 {
+    20_000
 }
 
 /// Whether the tests run under valgrind (`scripts/memcheck.sh` says so), where everything is

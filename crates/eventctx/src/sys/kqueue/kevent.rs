@@ -201,8 +201,8 @@ pub(crate) unsafe fn wait(
     let mut deadline = Deadline::new(timeout);
     loop {
         let step = deadline.step().map(|t| libc::timespec {
-            tv_sec: t.tv_sec as _,
-            tv_nsec: t.tv_nsec as _,
+            tv_sec: t.as_secs().min(i64::MAX as u64) as _,
+            tv_nsec: t.subsec_nanos() as _,
         });
         let timeout_ptr = step.as_ref().map_or(ptr::null(), |t| t as *const libc::timespec);
         // SAFETY: no changes are passed; `out` is valid for `len` entries (the caller's

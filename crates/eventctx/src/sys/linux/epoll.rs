@@ -203,7 +203,8 @@ impl Poller {
     ) -> io::Result<usize> {
         let mut deadline = Deadline::new(timeout);
         loop {
-            match wait(deadline.step().as_ref()) {
+            let step = deadline.step().map(crate::sys::unix::timespec);
+            match wait(step.as_ref()) {
                 Ok(n) if n > 0 || deadline.is_last_step() => return Ok(n),
                 Ok(_) | Err(Errno::INTR) => deadline.refresh(),
                 Err(e) => return Err(e.into()),

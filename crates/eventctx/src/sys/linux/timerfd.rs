@@ -8,7 +8,8 @@ use rustix::time::{
     Itimerspec, TimerfdClockId, TimerfdFlags, TimerfdTimerFlags, timerfd_create, timerfd_settime,
 };
 
-use crate::sys::time::{Deadline, timespec};
+use crate::sys::time::Deadline;
+use crate::sys::unix::timespec;
 
 /// A timerfd: what a `Timer` is made of on Linux. Non-blocking: its count is read without
 /// blocking, and a wait polls.

@@ -10,6 +10,18 @@ pub(crate) mod socket_event;
 
 use std::io;
 use std::os::fd::{BorrowedFd, RawFd};
+use std::time::Duration;
+
+use rustix::time::Timespec;
+
+/// A duration as the kernel takes it (seconds beyond `i64::MAX` are clamped).
+#[inline]
+pub(crate) fn timespec(d: Duration) -> Timespec {
+    Timespec {
+        tv_sec: i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+        tv_nsec: d.subsec_nanos().into(),
+    }
+}
 
 /// Borrows a caller's raw descriptor for the length of one system call.
 ///
@@ -36,7 +48,8 @@ pub(crate) fn wait_readable(
     use rustix::event::{PollFd, PollFlags, poll};
     loop {
         let mut fds = [PollFd::new(&fd, PollFlags::IN)];
-        let result = poll(&mut fds, deadline.step().as_ref());
+        let step = deadline.step().map(timespec);
+        let result = poll(&mut fds, step.as_ref());
         // Whatever happened, time has passed: the next call needs what is left.
         let last = deadline.is_last_step();
         deadline.refresh();

@@ -1,0 +1,648 @@
+//! A context on an I/O completion port.
+//!
+//! - A socket is polled through AFD (`afd.rs`): one poll in flight per socket, completing
+//!   through the port. A poll is one-shot by nature, so a socket whose readiness was reported
+//!   is polled again at the start of the next wait: a socket still ready is reported again
+//!   (level-triggered), one whose data was read in between is not (no stale readiness). With
+//!   one-shot interest it is polled again only by `modify`.
+//! - Any other handle (an event, a waitable timer, a process, ...) is waited for by the system
+//!   thread pool (`RegisterWaitForSingleObject`, once), whose callback posts a completion to
+//!   the port: no limit on how many, unlike `WaitForMultipleObjects`' 64. When it completes,
+//!   the handle is checked again (`WaitForSingleObject(h, 0)`), so a signal another handle
+//!   cleared in between is not reported, and it is waited for again at the next wait.
+//!
+//! Every operation in flight holds a strong reference to its `Source` (given to the system as
+//! the completion's context and taken back when the completion is dequeued), so a source
+//! deleted while a poll or a wait is in flight stays alive until the system is done with it.
+//! The registry (a mutex) says which sources are current; a completion for one that is not
+//! is dropped.
+#![allow(unsafe_code)]
+
+use std::cell::UnsafeCell;
+use std::collections::HashMap;
+use std::ffi::c_void;
+use std::io;
+use std::mem::MaybeUninit;
+use std::os::windows::io::{AsHandle, AsRawHandle, BorrowedHandle, FromRawHandle, OwnedHandle};
+use std::ptr::null_mut;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use windows_sys::Win32::Foundation::{
+    ERROR_ALREADY_EXISTS, ERROR_INVALID_HANDLE, ERROR_NOT_FOUND, HANDLE, INVALID_HANDLE_VALUE,
+    STATUS_CANCELLED, WAIT_OBJECT_0, WAIT_TIMEOUT,
+};
+use windows_sys::Win32::Storage::FileSystem::{
+    FILE_TYPE_CHAR, FILE_TYPE_DISK, FILE_TYPE_PIPE, GetFileType,
+};
+use windows_sys::Win32::System::IO::{
+    CreateIoCompletionPort, GetQueuedCompletionStatusEx, IO_STATUS_BLOCK, OVERLAPPED,
+    OVERLAPPED_ENTRY, PostQueuedCompletionStatus,
+};
+use windows_sys::Win32::System::Threading::{
+    INFINITE, RegisterWaitForSingleObject, UnregisterWaitEx, WT_EXECUTEONLYONCE,
+    WaitForSingleObject,
+};
+
+use super::afd::{self, Afd, PollInfo};
+use super::translate::{self, Readiness};
+use crate::interest::{EventType, Interest, TriggeredEvent};
+use crate::sys::time::Deadline;
+use crate::token::EventToken;
+
+/// Completion keys: which kind of operation a completion belongs to.
+const AFD_KEY: usize = 1;
+const HANDLE_KEY: usize = 2;
+
+/// The most completions one call takes.
+const BATCH: usize = 64;
+
+/// One ready descriptor: its token and readiness.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ReadyEvent {
+    token: u64,
+    bits: u8,
+}
+
+/// A reusable buffer of ready events, behind the public `Events`.
+pub(crate) struct ReadyEvents(pub(crate) Vec<ReadyEvent>);
+
+/// Reads one entry.
+#[inline]
+pub(crate) fn triggered<T: EventToken>(event: &ReadyEvent) -> TriggeredEvent<T> {
+    let r = Readiness::from_bits(event.bits);
+    TriggeredEvent {
+        token: T::from_raw_token(event.token),
+        is_readable: r.readable,
+        is_writable: r.writable,
+        is_hungup: r.hungup,
+        is_read_closed: r.read_closed || r.hungup,
+        is_error: r.error,
+        is_priority: false,
+    }
+}
+
+/// What is watched.
+enum Kind {
+    /// A socket, polled through AFD on its base socket.
+    Socket { base: usize },
+    /// A waitable handle, waited for by the thread pool.
+    Handle { handle: HANDLE },
+}
+
+/// One watched descriptor. The cells are touched only under the registry lock, or by the
+/// system while an operation is in flight (and then by nobody else).
+struct Source {
+    /// The handle value it was added with: the registry's key.
+    key: usize,
+    kind: Kind,
+    /// The port a handle's wait callback posts to.
+    port: HANDLE,
+    /// A socket's poll request and status block, which the driver writes while a poll is in
+    /// flight.
+    poll: UnsafeCell<(PollInfo, IO_STATUS_BLOCK)>,
+    /// A handle's registered wait.
+    wait: UnsafeCell<HANDLE>,
+    /// Set by a handle's wait callback before it posts: the completion then holds the
+    /// reference the registration was given.
+    fired: AtomicBool,
+}
+
+// SAFETY: the raw handles in a `Source` are numbers that the system resolves; the cells are
+// only accessed under the registry's mutex (or by the system while an operation is in flight,
+// when nothing else touches them), so sharing and sending a `Source` between threads is sound.
+unsafe impl Send for Source {}
+// SAFETY: as above.
+unsafe impl Sync for Source {}
+
+/// The registry's record of a watched descriptor.
+struct Entry {
+    source: Arc<Source>,
+    interest: Interest,
+    token: u64,
+    /// An operation is in flight.
+    pending: bool,
+    /// Another poll or wait is wanted (false after a one-shot report, until `modify`).
+    armed: bool,
+}
+
+#[derive(Default)]
+struct Registry {
+    entries: HashMap<usize, Entry>,
+    /// Keys to poll or wait for again at the start of the next wait.
+    again: Vec<usize>,
+}
+
+/// An I/O completion port, its AFD handle, and what it watches.
+pub(crate) struct Poller {
+    port: OwnedHandle,
+    afd: Afd,
+    registry: Mutex<Registry>,
+}
+
+impl std::fmt::Debug for Poller {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Poller").field("port", &self.port).finish()
+    }
+}
+
+/// The completion ports of every live context, so that adding one context to another, which
+/// a port cannot keep (it is not a waitable object), is refused instead of silently never
+/// reporting.
+static PORTS: Mutex<Vec<usize>> = Mutex::new(Vec::new());
+
+fn ports() -> MutexGuard<'static, Vec<usize>> {
+    PORTS.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn os_error(code: u32) -> io::Error {
+    io::Error::from_raw_os_error(code as i32)
+}
+
+impl Poller {
+    /// A new completion port with its AFD handle.
+    pub(crate) fn new() -> io::Result<Poller> {
+        // SAFETY: INVALID_HANDLE_VALUE with no existing port asks for a new port.
+        let raw = unsafe { CreateIoCompletionPort(INVALID_HANDLE_VALUE, null_mut(), 0, 0) };
+        if raw.is_null() {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: a new handle that nothing else owns.
+        let port = unsafe { OwnedHandle::from_raw_handle(raw) };
+        let afd = Afd::open(raw, AFD_KEY)?;
+        ports().push(raw as usize);
+        Ok(Poller {
+            port,
+            afd,
+            registry: Mutex::new(Registry::default()),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Registry> {
+        self.registry.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Starts watching `handle` (a socket's number or a waitable handle).
+    pub(crate) fn add(&self, handle: HANDLE, interest: Interest, token: u64) -> io::Result<()> {
+        translate::check(interest, false)?;
+        let kind = classify(handle)?;
+        let key = handle as usize;
+        let mut registry = self.lock();
+        if registry.entries.contains_key(&key) {
+            return Err(os_error(ERROR_ALREADY_EXISTS));
+        }
+        let poll_info = match kind {
+            Kind::Socket { base } => PollInfo::new(base, 0),
+            Kind::Handle { .. } => PollInfo::new(0, 0),
+        };
+        let source = Arc::new(Source {
+            key,
+            kind,
+            port: self.port.as_raw_handle(),
+            // SAFETY: a zeroed IO_STATUS_BLOCK is a valid value.
+            poll: UnsafeCell::new((poll_info, unsafe { std::mem::zeroed() })),
+            wait: UnsafeCell::new(null_mut()),
+            fired: AtomicBool::new(false),
+        });
+        let mut entry = Entry {
+            source,
+            interest,
+            token,
+            pending: false,
+            armed: true,
+        };
+        self.arm(&mut entry)?;
+        registry.entries.insert(key, entry);
+        Ok(())
+    }
+
+    /// Changes what `handle` is watched for, and its token; re-arms a one-shot one.
+    pub(crate) fn modify(&self, handle: HANDLE, interest: Interest, token: u64) -> io::Result<()> {
+        translate::check(interest, true)?;
+        let mut registry = self.lock();
+        let Some(entry) = registry.entries.get_mut(&(handle as usize)) else {
+            return Err(os_error(ERROR_NOT_FOUND));
+        };
+        let old = entry.interest.event_type();
+        entry.interest = interest;
+        entry.token = token;
+        entry.armed = true;
+        if !entry.pending {
+            return self.arm(entry);
+        }
+        match entry.source.kind {
+            // A poll in flight asks for the old events: cancel it; its completion re-polls.
+            Kind::Socket { .. } if old != interest.event_type() => {
+                let iosb = self.iosb(entry);
+                // SAFETY: the poll is in flight (pending), and its completion not dequeued.
+                unsafe { self.afd.cancel(iosb) }
+            }
+            // A wait in flight is right for any interest but `None`, which waits for nothing.
+            Kind::Handle { .. } if interest.event_type() == EventType::None => {
+                self.unregister(entry);
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Stops watching `handle`; one that is not watched is not an error.
+    pub(crate) fn delete(&self, handle: HANDLE) -> io::Result<()> {
+        let mut registry = self.lock();
+        let Some(mut entry) = registry.entries.remove(&(handle as usize)) else {
+            return Ok(());
+        };
+        if entry.pending {
+            match entry.source.kind {
+                Kind::Socket { .. } => {
+                    let iosb = self.iosb(&entry);
+                    // SAFETY: the poll is in flight; its completion (which holds the source)
+                    // is dropped when dequeued, since the entry is gone.
+                    unsafe { self.afd.cancel(iosb) }?;
+                }
+                Kind::Handle { .. } => self.unregister(&mut entry),
+            }
+        }
+        Ok(())
+    }
+
+    fn iosb(&self, entry: &Entry) -> *mut IO_STATUS_BLOCK {
+        // SAFETY: only a pointer is made; nothing is read or written through it here.
+        unsafe { &raw mut (*entry.source.poll.get()).1 }
+    }
+
+    /// Starts the poll or the wait that `entry` wants, if any.
+    fn arm(&self, entry: &mut Entry) -> io::Result<()> {
+        if entry.pending || !entry.armed {
+            return Ok(());
+        }
+        let event_type = entry.interest.event_type();
+        match entry.source.kind {
+            Kind::Socket { base } => {
+                let cell = entry.source.poll.get();
+                // SAFETY: no poll is in flight (not pending), so nothing else touches the
+                // cell; the driver gets it until the completion, which holds a reference to
+                // the source (so the cell stays alive).
+                unsafe {
+                    (*cell).0 = PollInfo::new(base, translate::poll_events(event_type));
+                    let context = Arc::into_raw(Arc::clone(&entry.source)).cast_mut();
+                    if let Err(e) =
+                        self.afd
+                            .poll(&raw mut (*cell).0, &raw mut (*cell).1, context.cast())
+                    {
+                        drop(Arc::from_raw(context));
+                        return Err(e);
+                    }
+                }
+            }
+            Kind::Handle { handle } => {
+                if event_type == EventType::None {
+                    return Ok(());
+                }
+                entry.source.fired.store(false, Ordering::Relaxed);
+                let context = Arc::into_raw(Arc::clone(&entry.source)).cast_mut();
+                let mut wait: HANDLE = null_mut();
+                // SAFETY: `wait` is a live local the call writes the registration into; the
+                // callback gets `context`, a strong reference it hands to the port (or that
+                // `unregister` takes back), so the source outlives every use of it.
+                let ok = unsafe {
+                    RegisterWaitForSingleObject(
+                        &mut wait,
+                        handle,
+                        Some(on_signaled),
+                        context.cast(),
+                        INFINITE,
+                        WT_EXECUTEONLYONCE,
+                    )
+                };
+                if ok == 0 {
+                    let error = io::Error::last_os_error();
+                    // SAFETY: the registration failed, so the callback never gets `context`.
+                    drop(unsafe { Arc::from_raw(context) });
+                    return Err(error);
+                }
+                // SAFETY: under the registry lock, the only place the cell is touched.
+                unsafe { *entry.source.wait.get() = wait };
+            }
+        }
+        entry.pending = true;
+        Ok(())
+    }
+
+    /// Ends a handle's registered wait, and takes back the reference it held unless its
+    /// callback already handed it to the port.
+    fn unregister(&self, entry: &mut Entry) {
+        // SAFETY: under the registry lock, the only place the cell is touched.
+        let wait = unsafe { std::mem::replace(&mut *entry.source.wait.get(), null_mut()) };
+        if wait.is_null() {
+            return;
+        }
+        // SAFETY: `wait` is a live registration; INVALID_HANDLE_VALUE makes the call return
+        // only once no callback is running, so `fired` is final below.
+        unsafe { UnregisterWaitEx(wait, INVALID_HANDLE_VALUE) };
+        if !entry.source.fired.swap(true, Ordering::AcqRel) {
+            // SAFETY: the callback never ran, so the reference given at registration is
+            // still ours to take back, once.
+            drop(unsafe { Arc::from_raw(Arc::as_ptr(&entry.source)) });
+        }
+        entry.pending = false;
+    }
+
+    /// Waits into a slice: the entries filled in.
+    pub(crate) fn wait<'a>(
+        &self,
+        events: &'a mut [MaybeUninit<ReadyEvent>],
+        timeout: Option<Duration>,
+    ) -> io::Result<&'a [ReadyEvent]> {
+        let len = events.len();
+        let filled = self.wait_raw(timeout, len, |i, event| {
+            events[i].write(event);
+        })?;
+        // SAFETY: `wait_raw` wrote the first `filled` entries.
+        Ok(unsafe { std::slice::from_raw_parts(events.as_ptr().cast::<ReadyEvent>(), filled) })
+    }
+
+    /// Waits into the spare capacity of a `Vec`, which it clears first and never grows.
+    pub(crate) fn wait_vec(
+        &self,
+        events: &mut Vec<ReadyEvent>,
+        timeout: Option<Duration>,
+    ) -> io::Result<usize> {
+        events.clear();
+        let room = events.capacity();
+        self.wait_raw(timeout, room, |_, event| events.push(event))
+    }
+
+    /// The wait loop: re-polls what was reported last time, takes completions, turns them
+    /// into at most `room` events, and goes round again (with the time left) when none of
+    /// them was an event.
+    fn wait_raw(
+        &self,
+        timeout: Option<Duration>,
+        room: usize,
+        mut put: impl FnMut(usize, ReadyEvent),
+    ) -> io::Result<usize> {
+        let mut deadline = Deadline::new(timeout);
+        let room = room.min(BATCH);
+        loop {
+            self.rearm();
+            // SAFETY: OVERLAPPED_ENTRY is plain data; zeroes are valid.
+            let mut entries: [OVERLAPPED_ENTRY; BATCH] = unsafe { std::mem::zeroed() };
+            let mut got: u32 = 0;
+            let ms = translate::millis(deadline.step());
+            // SAFETY: `entries` has room for `room` (at most BATCH) entries and `got` is a
+            // live local; the port is open.
+            let ok = unsafe {
+                GetQueuedCompletionStatusEx(
+                    self.port.as_raw_handle(),
+                    entries.as_mut_ptr(),
+                    room as u32,
+                    &mut got,
+                    ms,
+                    0,
+                )
+            };
+            if ok == 0 {
+                let error = io::Error::last_os_error();
+                if error.raw_os_error() != Some(WAIT_TIMEOUT as i32) {
+                    return Err(error);
+                }
+                got = 0;
+            }
+            let filled = self.take(&entries[..got as usize], &mut put);
+            if filled > 0 {
+                return Ok(filled);
+            }
+            deadline.refresh();
+            if deadline.is_expired() {
+                return Ok(0);
+            }
+        }
+    }
+
+    /// Polls or waits again for what was reported by the last wait.
+    fn rearm(&self) {
+        let mut registry = self.lock();
+        let again = std::mem::take(&mut registry.again);
+        for key in again {
+            if let Some(entry) = registry.entries.get_mut(&key) {
+                if let Err(e) = self.arm(entry) {
+                    // A handle closed behind the context's back: it is not watched any more.
+                    log::debug!("eventctx: dropping a descriptor that cannot be re-armed: {e}");
+                    registry.entries.remove(&key);
+                }
+            }
+        }
+    }
+
+    /// Turns dequeued completions into events.
+    fn take(
+        &self,
+        completions: &[OVERLAPPED_ENTRY],
+        put: &mut impl FnMut(usize, ReadyEvent),
+    ) -> usize {
+        let mut registry = self.lock();
+        let mut filled = 0;
+        for completion in completions {
+            if completion.lpOverlapped.is_null() {
+                continue;
+            }
+            // SAFETY: every completion with a context was posted with a strong reference made
+            // by `Arc::into_raw` (a poll's or a wait's), taken back here exactly once.
+            let source =
+                unsafe { Arc::from_raw(completion.lpOverlapped.cast::<Source>().cast_const()) };
+            let Some(entry) = registry.entries.get_mut(&source.key) else {
+                continue; // deleted since
+            };
+            if !Arc::ptr_eq(&entry.source, &source) {
+                continue; // deleted, and the number added again since
+            }
+            entry.pending = false;
+            let readiness = match (completion.lpCompletionKey, &source.kind) {
+                (AFD_KEY, Kind::Socket { .. }) => {
+                    // SAFETY: the poll is over (its completion is here), so the cell is ours.
+                    let (info, iosb) = unsafe { &*source.poll.get() };
+                    // SAFETY: the status is the union's NTSTATUS member, written by the driver.
+                    let status = unsafe { iosb.Anonymous.Status };
+                    if status == STATUS_CANCELLED {
+                        // `modify` changed the events: poll again with the new ones.
+                        if self.arm(entry).is_err() {
+                            registry.entries.remove(&source.key);
+                        }
+                        continue;
+                    }
+                    let events = if status < 0 || info.number_of_handles == 0 {
+                        0
+                    } else {
+                        info.handles[0].events
+                    };
+                    if translate::closed_locally(events) {
+                        registry.entries.remove(&source.key);
+                        continue;
+                    }
+                    translate::readiness(events, entry.interest.event_type(), status < 0)
+                }
+                (HANDLE_KEY, Kind::Handle { handle }) => {
+                    // SAFETY: the callback ran (it posted this), so the registration is done
+                    // with; the call frees it once the callback has returned.
+                    let wait = unsafe { std::mem::replace(&mut *source.wait.get(), null_mut()) };
+                    if !wait.is_null() {
+                        // SAFETY: `wait` is a registration that has fired; INVALID_HANDLE_VALUE
+                        // waits for its callback to return.
+                        unsafe { UnregisterWaitEx(wait, INVALID_HANDLE_VALUE) };
+                    }
+                    // SAFETY: the handle is the caller's, watched; a zero wait only tests it.
+                    let signaled = unsafe { WaitForSingleObject(*handle, 0) } == WAIT_OBJECT_0;
+                    let event_type = entry.interest.event_type();
+                    Readiness {
+                        readable: signaled
+                            && matches!(event_type, EventType::Read | EventType::ReadWrite),
+                        writable: signaled
+                            && matches!(event_type, EventType::Write | EventType::ReadWrite),
+                        ..Readiness::default()
+                    }
+                }
+                _ => continue,
+            };
+            if readiness.any() {
+                if filled < BATCH {
+                    put(
+                        filled,
+                        ReadyEvent {
+                            token: entry.token,
+                            bits: readiness.bits(),
+                        },
+                    );
+                    filled += 1;
+                }
+                if entry.interest.is_oneshot() {
+                    entry.armed = false;
+                    continue;
+                }
+            }
+            registry.again.push(source.key);
+        }
+        filled
+    }
+}
+
+/// The thread pool's callback for a signaled handle: posts the source to the port.
+unsafe extern "system" fn on_signaled(context: *mut c_void, _timed_out: bool) {
+    let source = context.cast::<Source>().cast_const();
+    // SAFETY: `context` is the strong reference given at registration, alive until the
+    // completion posted here is dequeued (or `unregister` takes it back, which it does only
+    // when `fired` was not set here).
+    unsafe {
+        (*source).fired.store(true, Ordering::Release);
+        PostQueuedCompletionStatus((*source).port, 0, HANDLE_KEY, context.cast::<OVERLAPPED>());
+    }
+}
+
+/// What `handle` is: a socket (with its base socket), or a handle to wait for. A disk file is
+/// refused as epoll refuses a regular file (`ERROR_ACCESS_DENIED`, `PermissionDenied`), a pipe
+/// or a console as `Unsupported` (Windows cannot wait for their readiness), another context
+/// as `Unsupported`, a null or invalid handle with `ERROR_INVALID_HANDLE`.
+fn classify(handle: HANDLE) -> io::Result<Kind> {
+    if handle.is_null() || handle == INVALID_HANDLE_VALUE {
+        return Err(os_error(ERROR_INVALID_HANDLE));
+    }
+    if let Ok(base) = afd::base_socket(handle as u64) {
+        return Ok(Kind::Socket { base });
+    }
+    if ports().contains(&(handle as usize)) {
+        return Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "a context cannot watch another context on Windows (a completion port is not a \
+             waitable object)",
+        ));
+    }
+    // SAFETY: GetFileType only reads the handle value; any handle may be asked.
+    match unsafe { GetFileType(handle) } {
+        FILE_TYPE_DISK => Err(io::Error::from_raw_os_error(5)), // ERROR_ACCESS_DENIED
+        FILE_TYPE_PIPE | FILE_TYPE_CHAR => Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "pipes and consoles have no readiness to wait for on Windows",
+        )),
+        _ => {
+            // An invalid handle: WaitForSingleObject says so.
+            // SAFETY: a zero wait only tests the handle.
+            match unsafe { WaitForSingleObject(handle, 0) } {
+                WAIT_OBJECT_0 | WAIT_TIMEOUT => Ok(Kind::Handle { handle }),
+                0x80 => Ok(Kind::Handle { handle }), // WAIT_ABANDONED (a mutex)
+                _ => Err(io::Error::last_os_error()),
+            }
+        }
+    }
+}
+
+impl AsHandle for Poller {
+    fn as_handle(&self) -> BorrowedHandle<'_> {
+        self.port.as_handle()
+    }
+}
+
+impl Drop for Poller {
+    /// Ends every wait and poll in flight and takes back their references, then closes.
+    fn drop(&mut self) {
+        ports().retain(|&p| p != self.port.as_raw_handle() as usize);
+        let mut polls = 0usize;
+        {
+            let mut registry = self.lock();
+            let entries: Vec<Entry> = registry.entries.drain().map(|(_, e)| e).collect();
+            for mut entry in entries {
+                if !entry.pending {
+                    continue;
+                }
+                match entry.source.kind {
+                    Kind::Socket { .. } => {
+                        let iosb = self.iosb(&entry);
+                        // SAFETY: the poll is in flight; its completion is drained below.
+                        if unsafe { self.afd.cancel(iosb) }.is_ok() {
+                            polls += 1;
+                        }
+                    }
+                    Kind::Handle { .. } => self.unregister(&mut entry),
+                }
+            }
+        }
+        // Drain: cancelled polls and fired waits hand their references back through the port.
+        let mut rounds = 0;
+        while rounds < 50 {
+            // SAFETY: as in `wait_raw`.
+            let mut entries: [OVERLAPPED_ENTRY; BATCH] = unsafe { std::mem::zeroed() };
+            let mut got: u32 = 0;
+            let wait_ms = if polls > 0 { 20 } else { 0 };
+            // SAFETY: as in `wait_raw`.
+            let ok = unsafe {
+                GetQueuedCompletionStatusEx(
+                    self.port.as_raw_handle(),
+                    entries.as_mut_ptr(),
+                    BATCH as u32,
+                    &mut got,
+                    wait_ms,
+                    0,
+                )
+            };
+            if ok == 0 || got == 0 {
+                if polls == 0 {
+                    break;
+                }
+                rounds += 1;
+                continue;
+            }
+            for completion in &entries[..got as usize] {
+                if completion.lpOverlapped.is_null() {
+                    continue;
+                }
+                if completion.lpCompletionKey == AFD_KEY {
+                    polls = polls.saturating_sub(1);
+                }
+                // SAFETY: as in `take`: each completion's context is one strong reference.
+                drop(unsafe {
+                    Arc::from_raw(completion.lpOverlapped.cast::<Source>().cast_const())
+                });
+            }
+        }
+    }
+}
