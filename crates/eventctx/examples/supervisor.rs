@@ -12,374 +12,391 @@
 //! per child for its restart. Children are started through `Signals::restore_in_child`, so
 //! that they do not inherit the blocked `SIGTERM` and die of it when told to stop. Every child
 //! is reaped (`Child::wait`) when its exit is reported: no zombies.
+//!
+//! Unix only: it stops children with `SIGTERM` and restores their signal mask, which Windows
+//! processes do not have.
 
-use std::os::unix::process::ExitStatusExt;
-use std::process::{Child, Command, ExitCode, ExitStatus};
-use std::time::{Duration, Instant};
+#[cfg(unix)]
+mod unix {
 
-use eventctx::{EventToken, ProcessExit, Signals, Timer, WaitContext, signal};
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::{Child, Command, ExitCode, ExitStatus};
+    use std::time::{Duration, Instant};
 
-const USAGE: &str = "\
+    use eventctx::{EventToken, ProcessExit, Signals, Timer, WaitContext, signal};
+
+    const USAGE: &str = "\
 usage: supervisor [--children N] [--self-check] [--] COMMAND [ARGS...]
   --children N   how many copies of COMMAND to run (default 3, at most 64)
   --self-check   supervise two long sleeps and one command that fails at once, check the
                  restarts and their back-off, stop on a SIGTERM sent to itself, check that
                  every child died of it and was reaped; exit 0 if all holds";
 
-/// The first restart waits this long; each quick failure doubles it, up to `MAX_BACKOFF`.
-const MIN_BACKOFF: Duration = Duration::from_millis(100);
-const MAX_BACKOFF: Duration = Duration::from_secs(5);
-/// A child that ran at least this long before exiting is restarted after `MIN_BACKOFF` again.
-const HEALTHY_RUN: Duration = Duration::from_secs(1);
-/// How long children get to stop after `SIGTERM` before they get `SIGKILL`.
-const STOP_GRACE: Duration = Duration::from_secs(5);
+    /// The first restart waits this long; each quick failure doubles it, up to `MAX_BACKOFF`.
+    const MIN_BACKOFF: Duration = Duration::from_millis(100);
+    const MAX_BACKOFF: Duration = Duration::from_secs(5);
+    /// A child that ran at least this long before exiting is restarted after `MIN_BACKOFF` again.
+    const HEALTHY_RUN: Duration = Duration::from_secs(1);
+    /// How long children get to stop after `SIGTERM` before they get `SIGKILL`.
+    const STOP_GRACE: Duration = Duration::from_secs(5);
 
-#[derive(EventToken, Clone, Copy, Debug, PartialEq)]
-enum Token {
-    Signal,
-    Exit(u32),
-    Restart(u32),
-    StopDeadline,
-    SelfCheck,
-}
-
-/// One supervised copy of the command.
-struct Slot {
-    running: Option<(Child, ProcessExit, Instant)>,
-    restart: Timer,
-    backoff: Duration,
-    /// Exits in a row that came sooner than `HEALTHY_RUN` after the start.
-    quick_failures: u32,
-    /// Every restart delay chosen, in order (the self-check reads them).
-    delays: Vec<Duration>,
-    exits: Vec<ExitStatus>,
-}
-
-struct Options {
-    children: usize,
-    self_check: bool,
-    command: Vec<String>,
-}
-
-fn parse(args: impl Iterator<Item = String>) -> Result<Option<Options>, String> {
-    let mut opts = Options {
-        children: 3,
-        self_check: false,
-        command: Vec::new(),
-    };
-    let mut args = args.peekable();
-    while let Some(arg) = args.next_if(|a| a.starts_with('-')) {
-        match arg.as_str() {
-            "--" => break,
-            "-h" | "--help" => return Ok(None),
-            "--self-check" => opts.self_check = true,
-            "--children" => {
-                let value = args.next().ok_or("--children needs a number")?;
-                opts.children = match value.parse() {
-                    Ok(n @ 1..=64) => n,
-                    _ => return Err(format!("--children {value}: a number from 1 to 64")),
-                };
-            }
-            other => return Err(format!("unknown flag {other}")),
-        }
+    #[derive(EventToken, Clone, Copy, Debug, PartialEq)]
+    enum Token {
+        Signal,
+        Exit(u32),
+        Restart(u32),
+        StopDeadline,
+        SelfCheck,
     }
-    opts.command = args.collect();
-    if opts.self_check {
-        if !opts.command.is_empty() {
-            return Err("--self-check runs its own commands; give none".into());
-        }
-    } else if opts.command.is_empty() {
-        return Err("no command to supervise".into());
+
+    /// One supervised copy of the command.
+    struct Slot {
+        running: Option<(Child, ProcessExit, Instant)>,
+        restart: Timer,
+        backoff: Duration,
+        /// Exits in a row that came sooner than `HEALTHY_RUN` after the start.
+        quick_failures: u32,
+        /// Every restart delay chosen, in order (the self-check reads them).
+        delays: Vec<Duration>,
+        exits: Vec<ExitStatus>,
     }
-    Ok(Some(opts))
-}
 
-fn main() -> ExitCode {
-    // First, before any thread exists: every thread then blocks these signals.
-    let signals = match Signals::new(&[signal::SIGINT, signal::SIGTERM]) {
-        Ok(signals) => signals,
-        Err(e) => {
-            eprintln!("supervisor: cannot watch signals: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let opts = match parse(std::env::args().skip(1)) {
-        Ok(Some(opts)) => opts,
-        Ok(None) => {
-            println!("{USAGE}");
-            return ExitCode::SUCCESS;
-        }
-        Err(e) => {
-            eprintln!("supervisor: {e}\n{USAGE}");
-            return ExitCode::from(2);
-        }
-    };
-    match run(&signals, &opts) {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::FAILURE,
-        Err(e) => {
-            eprintln!("supervisor: {e}");
-            ExitCode::FAILURE
-        }
+    struct Options {
+        children: usize,
+        self_check: bool,
+        command: Vec<String>,
     }
-}
 
-/// The command for slot `i`: the user's, or in the self-check two long sleeps and one that
-/// fails at once.
-fn command_for(opts: &Options, i: usize) -> Command {
-    let words: Vec<String> = if opts.self_check {
-        match i {
-            0 => vec!["sh".into(), "-c".into(), "exit 3".into()],
-            _ => vec!["sleep".into(), "30".into()],
-        }
-    } else {
-        opts.command.clone()
-    };
-    let mut command = Command::new(&words[0]);
-    command.args(&words[1..]);
-    command
-}
-
-fn start(
-    ctx: &WaitContext<Token>,
-    signals: &Signals,
-    opts: &Options,
-    slots: &mut [Slot],
-    i: usize,
-) -> std::io::Result<()> {
-    let mut command = command_for(opts, i);
-    let child = signals
-        .restore_in_child(&mut command)
-        .spawn()
-        .map_err(|e| std::io::Error::new(e.kind(), format!("cannot start {command:?}: {e}")))?;
-    let exit = ProcessExit::new(&child)?;
-    ctx.add(&exit, Token::Exit(i as u32))?;
-    println!("child {i}: started, pid {}", child.id());
-    slots[i].running = Some((child, exit, Instant::now()));
-    Ok(())
-}
-
-fn describe(status: ExitStatus) -> String {
-    match (status.code(), status.signal()) {
-        (Some(code), _) => format!("exit status {code}"),
-        (_, Some(signal)) => format!("signal {signal}"),
-        _ => status.to_string(),
-    }
-}
-
-fn run(signals: &Signals, opts: &Options) -> std::io::Result<bool> {
-    let ctx: WaitContext<Token> = WaitContext::new()?;
-    ctx.add(signals, Token::Signal)?;
-    let mut slots = Vec::with_capacity(opts.children);
-    for i in 0..opts.children {
-        let restart = Timer::new()?;
-        ctx.add(&restart, Token::Restart(i as u32))?;
-        slots.push(Slot {
-            running: None,
-            restart,
-            backoff: MIN_BACKOFF,
-            quick_failures: 0,
-            delays: Vec::new(),
-            exits: Vec::new(),
-        });
-    }
-    for i in 0..opts.children {
-        if let Err(e) = start(&ctx, signals, opts, &mut slots, i) {
-            // Leave nothing behind: stop the copies that did start.
-            for slot in &mut slots {
-                if let Some((mut child, exit, _)) = slot.running.take() {
-                    let _ = exit.send_signal(signal::SIGTERM);
-                    let _ = child.wait();
+    fn parse(args: impl Iterator<Item = String>) -> Result<Option<Options>, String> {
+        let mut opts = Options {
+            children: 3,
+            self_check: false,
+            command: Vec::new(),
+        };
+        let mut args = args.peekable();
+        while let Some(arg) = args.next_if(|a| a.starts_with('-')) {
+            match arg.as_str() {
+                "--" => break,
+                "-h" | "--help" => return Ok(None),
+                "--self-check" => opts.self_check = true,
+                "--children" => {
+                    let value = args.next().ok_or("--children needs a number")?;
+                    opts.children = match value.parse() {
+                        Ok(n @ 1..=64) => n,
+                        _ => return Err(format!("--children {value}: a number from 1 to 64")),
+                    };
                 }
+                other => return Err(format!("unknown flag {other}")),
             }
-            return Err(e);
         }
-    }
-    let mut stop_deadline = Timer::new()?;
-    ctx.add(&stop_deadline, Token::StopDeadline)?;
-    // The self-check stops itself the way an operator would: SIGTERM to the process.
-    let mut self_check = Timer::new()?;
-    if opts.self_check {
-        self_check.reset_oneshot(Duration::from_millis(1600))?;
-        ctx.add(&self_check, Token::SelfCheck)?;
+        opts.command = args.collect();
+        if opts.self_check {
+            if !opts.command.is_empty() {
+                return Err("--self-check runs its own commands; give none".into());
+            }
+        } else if opts.command.is_empty() {
+            return Err("no command to supervise".into());
+        }
+        Ok(Some(opts))
     }
 
-    let mut stopping = false;
-    while !stopping || slots.iter().any(|s| s.running.is_some()) {
-        for event in ctx.wait()?.iter() {
-            match event.token {
-                Token::Signal => {
-                    while let Some(info) = signals.read()? {
-                        if !stopping {
-                            println!("signal {}: stopping every child", info.signal);
-                            stopping = true;
-                            for slot in &mut slots {
-                                slot.restart.clear()?;
-                                if let Some((_, exit, _)) = &slot.running {
-                                    // ESRCH: it has exited already; its exit event follows.
-                                    let _ = exit.send_signal(signal::SIGTERM);
+    pub fn main() -> ExitCode {
+        // First, before any thread exists: every thread then blocks these signals.
+        let signals = match Signals::new(&[signal::SIGINT, signal::SIGTERM]) {
+            Ok(signals) => signals,
+            Err(e) => {
+                eprintln!("supervisor: cannot watch signals: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        let opts = match parse(std::env::args().skip(1)) {
+            Ok(Some(opts)) => opts,
+            Ok(None) => {
+                println!("{USAGE}");
+                return ExitCode::SUCCESS;
+            }
+            Err(e) => {
+                eprintln!("supervisor: {e}\n{USAGE}");
+                return ExitCode::from(2);
+            }
+        };
+        match run(&signals, &opts) {
+            Ok(true) => ExitCode::SUCCESS,
+            Ok(false) => ExitCode::FAILURE,
+            Err(e) => {
+                eprintln!("supervisor: {e}");
+                ExitCode::FAILURE
+            }
+        }
+    }
+
+    /// The command for slot `i`: the user's, or in the self-check two long sleeps and one that
+    /// fails at once.
+    fn command_for(opts: &Options, i: usize) -> Command {
+        let words: Vec<String> = if opts.self_check {
+            match i {
+                0 => vec!["sh".into(), "-c".into(), "exit 3".into()],
+                _ => vec!["sleep".into(), "30".into()],
+            }
+        } else {
+            opts.command.clone()
+        };
+        let mut command = Command::new(&words[0]);
+        command.args(&words[1..]);
+        command
+    }
+
+    fn start(
+        ctx: &WaitContext<Token>,
+        signals: &Signals,
+        opts: &Options,
+        slots: &mut [Slot],
+        i: usize,
+    ) -> std::io::Result<()> {
+        let mut command = command_for(opts, i);
+        let child = signals
+            .restore_in_child(&mut command)
+            .spawn()
+            .map_err(|e| std::io::Error::new(e.kind(), format!("cannot start {command:?}: {e}")))?;
+        let exit = ProcessExit::new(&child)?;
+        ctx.add(&exit, Token::Exit(i as u32))?;
+        println!("child {i}: started, pid {}", child.id());
+        slots[i].running = Some((child, exit, Instant::now()));
+        Ok(())
+    }
+
+    fn describe(status: ExitStatus) -> String {
+        match (status.code(), status.signal()) {
+            (Some(code), _) => format!("exit status {code}"),
+            (_, Some(signal)) => format!("signal {signal}"),
+            _ => status.to_string(),
+        }
+    }
+
+    fn run(signals: &Signals, opts: &Options) -> std::io::Result<bool> {
+        let ctx: WaitContext<Token> = WaitContext::new()?;
+        ctx.add(signals, Token::Signal)?;
+        let mut slots = Vec::with_capacity(opts.children);
+        for i in 0..opts.children {
+            let restart = Timer::new()?;
+            ctx.add(&restart, Token::Restart(i as u32))?;
+            slots.push(Slot {
+                running: None,
+                restart,
+                backoff: MIN_BACKOFF,
+                quick_failures: 0,
+                delays: Vec::new(),
+                exits: Vec::new(),
+            });
+        }
+        for i in 0..opts.children {
+            if let Err(e) = start(&ctx, signals, opts, &mut slots, i) {
+                // Leave nothing behind: stop the copies that did start.
+                for slot in &mut slots {
+                    if let Some((mut child, exit, _)) = slot.running.take() {
+                        let _ = exit.send_signal(signal::SIGTERM);
+                        let _ = child.wait();
+                    }
+                }
+                return Err(e);
+            }
+        }
+        let mut stop_deadline = Timer::new()?;
+        ctx.add(&stop_deadline, Token::StopDeadline)?;
+        // The self-check stops itself the way an operator would: SIGTERM to the process.
+        let mut self_check = Timer::new()?;
+        if opts.self_check {
+            self_check.reset_oneshot(Duration::from_millis(1600))?;
+            ctx.add(&self_check, Token::SelfCheck)?;
+        }
+
+        let mut stopping = false;
+        while !stopping || slots.iter().any(|s| s.running.is_some()) {
+            for event in ctx.wait()?.iter() {
+                match event.token {
+                    Token::Signal => {
+                        while let Some(info) = signals.read()? {
+                            if !stopping {
+                                println!("signal {}: stopping every child", info.signal);
+                                stopping = true;
+                                for slot in &mut slots {
+                                    slot.restart.clear()?;
+                                    if let Some((_, exit, _)) = &slot.running {
+                                        // ESRCH: it has exited already; its exit event follows.
+                                        let _ = exit.send_signal(signal::SIGTERM);
+                                    }
                                 }
+                                stop_deadline.reset_oneshot(STOP_GRACE)?;
                             }
-                            stop_deadline.reset_oneshot(STOP_GRACE)?;
                         }
                     }
-                }
-                Token::Exit(i) => {
-                    let slot = &mut slots[i as usize];
-                    let Some((mut child, exit, started)) = slot.running.take() else {
-                        continue;
-                    };
-                    ctx.delete(&exit)?;
-                    let status = child.wait()?; // reaped: no zombie
-                    slot.exits.push(status);
-                    if stopping {
-                        println!("child {i}: stopped ({})", describe(status));
-                        continue;
-                    }
-                    // The first quick failure waits MIN_BACKOFF; each one in a row after it
-                    // waits twice as long as the one before.
-                    slot.backoff = if started.elapsed() >= HEALTHY_RUN {
-                        slot.quick_failures = 0;
-                        MIN_BACKOFF
-                    } else {
-                        slot.quick_failures += 1;
-                        if slot.quick_failures == 1 {
+                    Token::Exit(i) => {
+                        let slot = &mut slots[i as usize];
+                        let Some((mut child, exit, started)) = slot.running.take() else {
+                            continue;
+                        };
+                        ctx.delete(&exit)?;
+                        let status = child.wait()?; // reaped: no zombie
+                        slot.exits.push(status);
+                        if stopping {
+                            println!("child {i}: stopped ({})", describe(status));
+                            continue;
+                        }
+                        // The first quick failure waits MIN_BACKOFF; each one in a row after it
+                        // waits twice as long as the one before.
+                        slot.backoff = if started.elapsed() >= HEALTHY_RUN {
+                            slot.quick_failures = 0;
                             MIN_BACKOFF
                         } else {
-                            (slot.backoff * 2).min(MAX_BACKOFF)
-                        }
-                    };
-                    slot.delays.push(slot.backoff);
-                    println!(
-                        "child {i}: {} after {:.2} s; restarting in {} ms",
-                        describe(status),
-                        started.elapsed().as_secs_f64(),
-                        slot.backoff.as_millis()
-                    );
-                    slot.restart.reset_oneshot(slot.backoff)?;
-                }
-                Token::Restart(i) => {
-                    let slot = &mut slots[i as usize];
-                    slot.restart.mark_waited()?;
-                    if stopping {
-                        continue;
-                    }
-                    if let Err(e) = start(&ctx, signals, opts, &mut slots, i as usize) {
-                        // Out of processes or descriptors, say: try again later.
-                        let slot = &mut slots[i as usize];
-                        slot.backoff = (slot.backoff * 2).min(MAX_BACKOFF);
+                            slot.quick_failures += 1;
+                            if slot.quick_failures == 1 {
+                                MIN_BACKOFF
+                            } else {
+                                (slot.backoff * 2).min(MAX_BACKOFF)
+                            }
+                        };
+                        slot.delays.push(slot.backoff);
                         println!(
-                            "child {i}: {e}; retrying in {} ms",
+                            "child {i}: {} after {:.2} s; restarting in {} ms",
+                            describe(status),
+                            started.elapsed().as_secs_f64(),
                             slot.backoff.as_millis()
                         );
                         slot.restart.reset_oneshot(slot.backoff)?;
                     }
-                }
-                Token::StopDeadline => {
-                    stop_deadline.mark_waited()?;
-                    for slot in &mut slots {
-                        if let Some((_, exit, _)) = &slot.running {
-                            println!("pid {}: still running; killing it", exit.pid());
-                            let _ = exit.send_signal(signal::SIGKILL);
+                    Token::Restart(i) => {
+                        let slot = &mut slots[i as usize];
+                        slot.restart.mark_waited()?;
+                        if stopping {
+                            continue;
+                        }
+                        if let Err(e) = start(&ctx, signals, opts, &mut slots, i as usize) {
+                            // Out of processes or descriptors, say: try again later.
+                            let slot = &mut slots[i as usize];
+                            slot.backoff = (slot.backoff * 2).min(MAX_BACKOFF);
+                            println!(
+                                "child {i}: {e}; retrying in {} ms",
+                                slot.backoff.as_millis()
+                            );
+                            slot.restart.reset_oneshot(slot.backoff)?;
                         }
                     }
-                }
-                Token::SelfCheck => {
-                    self_check.mark_waited()?;
-                    println!("self-check: sending SIGTERM to this process");
-                    ProcessExit::from_pid(std::process::id())?.send_signal(signal::SIGTERM)?;
+                    Token::StopDeadline => {
+                        stop_deadline.mark_waited()?;
+                        for slot in &mut slots {
+                            if let Some((_, exit, _)) = &slot.running {
+                                println!("pid {}: still running; killing it", exit.pid());
+                                let _ = exit.send_signal(signal::SIGKILL);
+                            }
+                        }
+                    }
+                    Token::SelfCheck => {
+                        self_check.mark_waited()?;
+                        println!("self-check: sending SIGTERM to this process");
+                        ProcessExit::from_pid(std::process::id())?.send_signal(signal::SIGTERM)?;
+                    }
                 }
             }
         }
+        println!("every child stopped");
+        if opts.self_check {
+            return Ok(check(&slots));
+        }
+        Ok(true)
     }
-    println!("every child stopped");
-    if opts.self_check {
-        return Ok(check(&slots));
-    }
-    Ok(true)
-}
 
-/// The processes that are still this one's children (zombies included), from `/proc`.
-#[cfg(target_os = "linux")]
-fn children_left() -> std::io::Result<Vec<String>> {
-    let mut left = Vec::new();
-    for task in std::fs::read_dir("/proc/self/task")? {
-        let list = std::fs::read_to_string(task?.path().join("children")).unwrap_or_default();
-        left.extend(list.split_whitespace().map(str::to_owned));
+    /// The processes that are still this one's children (zombies included), from `/proc`.
+    #[cfg(target_os = "linux")]
+    fn children_left() -> std::io::Result<Vec<String>> {
+        let mut left = Vec::new();
+        for task in std::fs::read_dir("/proc/self/task")? {
+            let list = std::fs::read_to_string(task?.path().join("children")).unwrap_or_default();
+            left.extend(list.split_whitespace().map(str::to_owned));
+        }
+        Ok(left)
     }
-    Ok(left)
-}
 
-/// Without `/proc`: whether any child is left (zombies included), asked without reaping it
-/// (`waitid(P_ALL, .., WNOWAIT)` fails with `ECHILD` when there is none).
-#[cfg(not(target_os = "linux"))]
-fn children_left() -> std::io::Result<Vec<String>> {
-    // SAFETY: siginfo_t is plain data, for which zeroes are valid.
-    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
-    let options = libc::WEXITED | libc::WNOHANG | libc::WNOWAIT;
-    // SAFETY: `info` is valid for writes of one siginfo_t; P_ALL ignores the id.
-    if unsafe { libc::waitid(libc::P_ALL, 0, &mut info, options) } == 0 {
-        return Ok(vec!["at least one".to_owned()]);
-    }
-    let error = std::io::Error::last_os_error();
-    if error.raw_os_error() == Some(libc::ECHILD) {
-        Ok(Vec::new())
-    } else {
-        Err(error)
-    }
-}
-
-fn check(slots: &[Slot]) -> bool {
-    let mut ok = true;
-    let mut fail = |what: String| {
-        println!("self-check FAILED: {what}");
-        ok = false;
-    };
-    let failing = &slots[0];
-    // At 1.6 s the failing child has had restarts after 100, 200, 400 and 800 ms at most.
-    if failing.delays.len() < 3 {
-        fail(format!(
-            "the failing child exited {} times",
-            failing.delays.len()
-        ));
-    }
-    for pair in failing.delays.windows(2) {
-        if pair[1] != (pair[0] * 2).min(MAX_BACKOFF) {
-            fail(format!("the back-off did not double: {:?}", failing.delays));
-            break;
+    /// Without `/proc`: whether any child is left (zombies included), asked without reaping it
+    /// (`waitid(P_ALL, .., WNOWAIT)` fails with `ECHILD` when there is none).
+    #[cfg(not(target_os = "linux"))]
+    fn children_left() -> std::io::Result<Vec<String>> {
+        // SAFETY: siginfo_t is plain data, for which zeroes are valid.
+        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+        let options = libc::WEXITED | libc::WNOHANG | libc::WNOWAIT;
+        // SAFETY: `info` is valid for writes of one siginfo_t; P_ALL ignores the id.
+        if unsafe { libc::waitid(libc::P_ALL, 0, &mut info, options) } == 0 {
+            return Ok(vec!["at least one".to_owned()]);
+        }
+        let error = std::io::Error::last_os_error();
+        if error.raw_os_error() == Some(libc::ECHILD) {
+            Ok(Vec::new())
+        } else {
+            Err(error)
         }
     }
-    if failing
-        .exits
-        .iter()
-        .any(|s| s.code() != Some(3) && s.signal() != Some(signal::SIGTERM))
-    {
-        fail(format!(
-            "unexpected exits of the failing child: {:?}",
-            failing.exits
-        ));
-    }
-    for (i, slot) in slots.iter().enumerate().skip(1) {
-        // Started through restore_in_child, the sleeps die of the SIGTERM they are sent.
-        if slot.exits.len() != 1 || slot.exits[0].signal() != Some(signal::SIGTERM) {
+
+    fn check(slots: &[Slot]) -> bool {
+        let mut ok = true;
+        let mut fail = |what: String| {
+            println!("self-check FAILED: {what}");
+            ok = false;
+        };
+        let failing = &slots[0];
+        // At 1.6 s the failing child has had restarts after 100, 200, 400 and 800 ms at most.
+        if failing.delays.len() < 3 {
             fail(format!(
-                "child {i} should have died once of SIGTERM: {:?}",
-                slot.exits
+                "the failing child exited {} times",
+                failing.delays.len()
             ));
         }
-    }
-    match children_left() {
-        Ok(left) if left.is_empty() => {}
-        Ok(left) => fail(format!("children left (zombies?): {left:?}")),
-        Err(e) => fail(format!("cannot list children: {e}")),
-    }
-    if ok {
-        println!(
-            "self-check passed: the failing child exited {} times (restart delays {:?}), every child \
+        for pair in failing.delays.windows(2) {
+            if pair[1] != (pair[0] * 2).min(MAX_BACKOFF) {
+                fail(format!("the back-off did not double: {:?}", failing.delays));
+                break;
+            }
+        }
+        if failing
+            .exits
+            .iter()
+            .any(|s| s.code() != Some(3) && s.signal() != Some(signal::SIGTERM))
+        {
+            fail(format!(
+                "unexpected exits of the failing child: {:?}",
+                failing.exits
+            ));
+        }
+        for (i, slot) in slots.iter().enumerate().skip(1) {
+            // Started through restore_in_child, the sleeps die of the SIGTERM they are sent.
+            if slot.exits.len() != 1 || slot.exits[0].signal() != Some(signal::SIGTERM) {
+                fail(format!(
+                    "child {i} should have died once of SIGTERM: {:?}",
+                    slot.exits
+                ));
+            }
+        }
+        match children_left() {
+            Ok(left) if left.is_empty() => {}
+            Ok(left) => fail(format!("children left (zombies?): {left:?}")),
+            Err(e) => fail(format!("cannot list children: {e}")),
+        }
+        if ok {
+            println!(
+                "self-check passed: the failing child exited {} times (restart delays {:?}), every child \
              stopped by SIGTERM and reaped",
-            failing.delays.len(),
-            failing.delays
-        );
+                failing.delays.len(),
+                failing.delays
+            );
+        }
+        ok
     }
-    ok
+}
+
+#[cfg(unix)]
+fn main() -> std::process::ExitCode {
+    unix::main()
+}
+
+#[cfg(not(unix))]
+fn main() {
+    eprintln!("the supervisor example runs on Unix (it stops children with SIGTERM)");
 }

@@ -136,6 +136,15 @@ pub use log::{debug, error, info, trace, warn};
 #[doc(hidden)]
 pub use token::__private;
 
+/// Windows: runs the console control handler for `event` (`CTRL_C_EVENT` is 0,
+/// `CTRL_BREAK_EVENT` 1, `CTRL_CLOSE_EVENT` 2) as if the console had sent it, and says whether a
+/// [`Signals`] took it. For tests, which cannot make a console send one where they run.
+#[cfg(windows)]
+#[doc(hidden)]
+pub fn __console_control_event(event: u32) -> bool {
+    sys::control_event(event)
+}
+
 /// The result of every fallible call in this crate: errors are [`std::io::Error`], and when the
 /// kernel refused a call, [`raw_os_error`](std::io::Error::raw_os_error) gives its errno.
 ///

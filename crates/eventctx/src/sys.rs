@@ -60,6 +60,8 @@ pub(crate) mod unix;
 #[cfg(windows)]
 mod windows;
 #[cfg(windows)]
+pub(crate) use windows::console::control_event;
+#[cfg(windows)]
 pub(crate) use windows::{
     console as signals, event,
     iocp::{Poller, ReadyEvent, ReadyEvents, triggered},

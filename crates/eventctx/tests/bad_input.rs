@@ -5,6 +5,9 @@
 //! the README, so the README says exactly what this test checks. One test in this file: the
 //! "reused number" case relies on the kernel handing out the lowest free number, which other
 //! threads opening files would disturb.
+//!
+//! It feeds raw descriptor numbers (negative, closed, reused), which are Unix's.
+#![cfg(unix)]
 
 use std::fs::File;
 use std::io;

@@ -3,13 +3,14 @@
 use std::collections::HashSet;
 use std::io::{self, Read, Write};
 use std::net::Shutdown;
-use std::os::unix::net::UnixStream;
 use std::time::Duration;
 
 use eventctx::{Event, EventContext, EventToken, EventType, Timer, TriggeredEvent, WaitContext};
 
 mod support;
-use support::{pipe, tcp_pair};
+#[cfg(unix)]
+use support::pipe;
+use support::{stream_pair, tcp_pair};
 
 const NOW: Duration = Duration::ZERO;
 
@@ -27,7 +28,7 @@ fn new_context_has_nothing_to_report() -> io::Result<()> {
 
 #[test]
 fn add_reports_readable_with_its_token() -> io::Result<()> {
-    let (mut a, b) = UnixStream::pair()?;
+    let (mut a, b) = stream_pair()?;
     let ctx: EventContext<u64> = EventContext::new()?;
     ctx.add(&b, 42)?;
     assert!(ctx.wait_timeout(NOW)?.is_empty());
@@ -40,7 +41,7 @@ fn add_reports_readable_with_its_token() -> io::Result<()> {
 
 #[test]
 fn level_triggered_events_repeat_until_consumed() -> io::Result<()> {
-    let (mut a, mut b) = UnixStream::pair()?;
+    let (mut a, mut b) = stream_pair()?;
     let ctx: EventContext<u8> = EventContext::new()?;
     ctx.add(&b, 1)?;
     a.write_all(b"abc")?;
@@ -73,7 +74,7 @@ fn add_many_stops_at_the_first_error_and_keeps_what_it_added() -> io::Result<()>
     let ctx: EventContext<u32> = EventContext::new()?;
     ctx.add(&b, 9)?;
     let err = ctx.add_many(&[(&a, 1), (&b, 2), (&c, 3)]).unwrap_err();
-    assert_eq!(err.raw_os_error(), Some(libc::EEXIST));
+    assert_eq!(err.kind(), io::ErrorKind::AlreadyExists, "{err}");
     a.signal()?;
     c.signal()?;
     assert_eq!(
@@ -88,7 +89,7 @@ fn add_many_stops_at_the_first_error_and_keeps_what_it_added() -> io::Result<()>
 fn build_with_returns_the_error_instead_of_a_context() {
     let event = Event::new().unwrap();
     let err = EventContext::build_with(&[(&event, 1u8), (&event, 2)]).unwrap_err();
-    assert_eq!(err.raw_os_error(), Some(libc::EEXIST));
+    assert_eq!(err.kind(), io::ErrorKind::AlreadyExists, "{err}");
 }
 
 #[test]
@@ -131,7 +132,7 @@ fn more_than_sixteen_ready_are_all_reported_over_repeated_waits() -> io::Result<
 
 #[test]
 fn write_readiness_follows_buffer_space() -> io::Result<()> {
-    let (mut a, _b) = UnixStream::pair()?;
+    let (mut a, _b) = stream_pair()?;
     a.set_nonblocking(true)?;
     let ctx: EventContext<u32> = EventContext::new()?;
     ctx.add_for_event(&a, EventType::Write, 7)?;
@@ -150,9 +151,12 @@ fn write_readiness_follows_buffer_space() -> io::Result<()> {
     Ok(())
 }
 
+/// Unix only: under wine, AFD reports the event that completed the poll (here the data), and
+/// the socket's room to write on a later wait.
+#[cfg(unix)]
 #[test]
 fn read_write_interest_reports_both() -> io::Result<()> {
-    let (mut a, b) = UnixStream::pair()?;
+    let (mut a, b) = stream_pair()?;
     let ctx: EventContext<u32> = EventContext::new()?;
     ctx.add_for_event(&b, EventType::ReadWrite, 3)?;
     a.write_all(b"x")?;
@@ -161,6 +165,7 @@ fn read_write_interest_reports_both() -> io::Result<()> {
     Ok(())
 }
 
+#[cfg(unix)]
 #[test]
 fn pipe_writer_closing_hangs_up_the_reader() -> io::Result<()> {
     let (r, w) = pipe()?;
@@ -175,6 +180,7 @@ fn pipe_writer_closing_hangs_up_the_reader() -> io::Result<()> {
     Ok(())
 }
 
+#[cfg(unix)]
 #[test]
 fn pipe_reader_closing_is_an_error_on_the_writer() -> io::Result<()> {
     let (r, w) = pipe()?;
@@ -206,6 +212,9 @@ fn socket_peer_close_is_a_read_close() -> io::Result<()> {
     Ok(())
 }
 
+/// Unix only for the last step: AFD reports the peer's FIN, not a connection shut down both
+/// ways (`tests/half_close.rs` checks the FIN everywhere).
+#[cfg(unix)]
 #[test]
 fn socket_peer_shutdown_write_is_a_read_close() -> io::Result<()> {
     let (client, server) = tcp_pair()?;
@@ -239,9 +248,11 @@ fn write_interest_does_not_report_a_half_close() -> io::Result<()> {
     Ok(())
 }
 
+/// Unix only: a Unix socket's close is a hang-up; a TCP close (the Windows stream) is a FIN.
+#[cfg(unix)]
 #[test]
 fn data_then_close_reports_readable_and_hungup() -> io::Result<()> {
-    let (mut a, b) = UnixStream::pair()?;
+    let (mut a, b) = stream_pair()?;
     let ctx: EventContext<u32> = EventContext::new()?;
     ctx.add(&b, 1)?;
     a.write_all(b"last words")?;
@@ -315,6 +326,8 @@ fn a_closed_descriptor_is_no_longer_reported() -> io::Result<()> {
     Ok(())
 }
 
+/// Unix only: a Windows context watches a handle value, not the object behind it.
+#[cfg(unix)]
 #[test]
 fn a_duplicated_descriptor_stays_watched_after_the_original_closes() -> io::Result<()> {
     let event = Event::new()?;
@@ -328,6 +341,7 @@ fn a_duplicated_descriptor_stays_watched_after_the_original_closes() -> io::Resu
     Ok(())
 }
 
+#[cfg(unix)]
 #[test]
 fn contexts_nest() -> io::Result<()> {
     let event = Event::new()?;
@@ -352,12 +366,13 @@ fn timers_and_events_are_watched_like_any_descriptor() -> io::Result<()> {
     Ok(())
 }
 
+#[cfg(unix)]
 #[test]
 fn std_types_pass_as_descriptors() -> io::Result<()> {
     use std::os::fd::{AsFd, OwnedFd};
     use std::process::{Command, Stdio};
     let ctx: WaitContext<u32> = WaitContext::new()?;
-    let (a, b) = UnixStream::pair()?;
+    let (a, b) = stream_pair()?;
     let owned = OwnedFd::from(a);
     ctx.add(&owned, 1)?;
     ctx.add(&b.as_fd(), 2)?;
@@ -393,8 +408,12 @@ fn wait_context_forwards_every_method() -> io::Result<()> {
     }
     let mut tokens: Vec<u16> = ctx.wait()?.iter().map(|e| e.token).collect();
     tokens.sort();
-    // c is always writable (an eventfd counter has room).
+    // c is always writable on Unix (an eventfd counter has room); a Windows event object is
+    // "writable" only when signaled, as crosvm reports it.
+    #[cfg(unix)]
     assert_eq!(tokens, [2, 3, 5]);
+    #[cfg(windows)]
+    assert_eq!(tokens, [2, 5]);
     Ok(())
 }
 

@@ -1,4 +1,7 @@
 //! Bad input gets an `io::Error` with the right errno, never a panic.
+//!
+//! It checks the errno of each misuse, which is Unix's vocabulary; the portable kinds are checked by the other files.
+#![cfg(unix)]
 
 use std::fs::File;
 use std::io;

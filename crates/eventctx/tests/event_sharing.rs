@@ -1,5 +1,8 @@
 //! An `Event` shared with other handles and other processes: the descriptor is a plain
 //! (blocking) eventfd, yet eventctx's own timed calls never block past their timeout.
+//!
+//! It shares the `Event`'s descriptor with other processes through `fork` and raw reads.
+#![cfg(unix)]
 
 use std::io;
 use std::os::fd::AsRawFd;

@@ -5,6 +5,7 @@
 
 use std::io::{self, Read, Write};
 use std::net::Shutdown;
+#[cfg(unix)]
 use std::os::unix::net::UnixStream;
 use std::time::Duration;
 
@@ -62,6 +63,7 @@ fn crosvm_style_loop(
     }
 }
 
+#[cfg(unix)]
 #[test]
 fn unix_stream_half_close_loses_no_byte() -> io::Result<()> {
     let (mut near, mut far) = UnixStream::pair()?;
@@ -108,7 +110,7 @@ fn tcp_peer_close_after_writing_loses_no_byte() -> io::Result<()> {
 
 #[test]
 fn half_close_is_readable_and_read_closed_not_hungup() -> io::Result<()> {
-    let (near, far) = UnixStream::pair()?;
+    let (near, far) = support::stream_pair()?;
     let ctx = EventContext::build_with(&[(&near, Token::Peer)])?;
     far.shutdown(Shutdown::Write)?;
     let events = ctx.wait_timeout(Duration::from_secs(5))?;
@@ -121,6 +123,7 @@ fn half_close_is_readable_and_read_closed_not_hungup() -> io::Result<()> {
     Ok(())
 }
 
+#[cfg(unix)]
 #[test]
 fn unix_stream_full_close_is_a_hang_up() -> io::Result<()> {
     let (mut near, far) = UnixStream::pair()?;
@@ -134,6 +137,8 @@ fn unix_stream_full_close_is_a_hang_up() -> io::Result<()> {
 
 /// Both directions shut down: the kernel reports `EPOLLHUP`, and so `is_hungup`, with
 /// `is_read_closed` beside it.
+/// Unix only: AFD reports the peer's FIN, not a connection shut down both ways.
+#[cfg(unix)]
 #[test]
 fn tcp_shut_down_both_ways_is_a_hang_up() -> io::Result<()> {
     let (client, server) = tcp_pair()?;
@@ -157,6 +162,7 @@ fn tcp_shut_down_both_ways_is_a_hang_up() -> io::Result<()> {
 }
 
 /// A hang-up is reported even to a descriptor watched for nothing; a half-close is not.
+#[cfg(unix)]
 #[test]
 fn none_interest_hears_hang_ups_but_not_half_closes() -> io::Result<()> {
     let (near, far) = UnixStream::pair()?;

@@ -1,6 +1,9 @@
 //! `ProcessExit` (a pidfd) in a context, and `Signals::restore_in_child`: children are watched
 //! one descriptor each, reaped by the caller, and start with the signals unblocked only when
 //! asked to.
+//!
+//! It checks exit signals, `SIGTERM` and pids the Unix way; `tests/windows.rs` holds the Windows cases.
+#![cfg(unix)]
 
 use std::collections::HashMap;
 use std::io;

@@ -1,11 +1,12 @@
 //! `Timer`: one-shot, repeating, mark_waited and clear; clones, conversions and `TimerTrait`.
 
 use std::io;
-use std::os::fd::AsRawFd;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use eventctx::{Descriptor, EventContext, FakeClock, FakeTimer, Timer, TimerTrait};
+use eventctx::{
+    AsRawDescriptor, Descriptor, EventContext, FakeClock, FakeTimer, Timer, TimerTrait,
+};
 
 #[test]
 fn oneshot_fires_once_after_its_duration() -> io::Result<()> {
@@ -104,7 +105,7 @@ fn wait_on_an_unarmed_timer_blocks_until_a_clone_arms_it() -> io::Result<()> {
 fn clones_share_one_timer() -> io::Result<()> {
     let mut timer = Timer::new()?;
     let mut clone = timer.try_clone()?;
-    assert_ne!(timer.as_raw_fd(), clone.as_raw_fd());
+    assert_ne!(timer.as_raw_descriptor(), clone.as_raw_descriptor());
     timer.reset_oneshot(Duration::ZERO)?;
     clone.wait()?;
     assert!(timer.mark_waited()?, "the clone's wait cleared it for both");
@@ -116,28 +117,33 @@ fn clones_share_one_timer() -> io::Result<()> {
 }
 
 /// On Linux a timerfd runs on `CLOCK_MONOTONIC`; a kqueue timer's resolution is the unit its
-/// periods are given in (1 ns, or 1 ms where only milliseconds are offered).
+/// periods are given in (1 ns, or 1 ms where only milliseconds are offered), a Windows
+/// timer's 1 ms (its periods are whole milliseconds).
 #[test]
 fn resolution_is_the_monotonic_clocks() -> io::Result<()> {
     let timer = Timer::new()?;
     let res = timer.resolution()?;
-    if cfg!(not(any(target_os = "linux", target_os = "android"))) {
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    {
         assert!(
             res > Duration::ZERO && res <= Duration::from_millis(1),
             "{res:?}"
         );
-        return Ok(());
+        Ok(())
     }
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: clock_getres writes one timespec.
-    let ret = unsafe { libc::clock_getres(libc::CLOCK_MONOTONIC, &mut ts) };
-    assert_eq!(ret, 0);
-    assert_eq!(res, Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32));
-    assert!(res > Duration::ZERO);
-    Ok(())
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: clock_getres writes one timespec.
+        let ret = unsafe { libc::clock_getres(libc::CLOCK_MONOTONIC, &mut ts) };
+        assert_eq!(ret, 0);
+        assert_eq!(res, Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32));
+        assert!(res > Duration::ZERO);
+        Ok(())
+    }
 }
 
 /// A timerfd converts both ways; a kqueue `Timer` (a kqueue of its own) only gives its
@@ -146,7 +152,7 @@ fn resolution_is_the_monotonic_clocks() -> io::Result<()> {
 #[test]
 fn timers_convert_to_and_from_owned_descriptors() -> io::Result<()> {
     use eventctx::{FromRawDescriptor, IntoRawDescriptor};
-    use std::os::fd::{FromRawFd, OwnedFd};
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
     let timer = Timer::new()?;
     let raw = timer.as_raw_fd();
@@ -205,7 +211,11 @@ fn boxed_timer_trait_over_both_timers() -> io::Result<()> {
         timer.reset_repeating(Duration::ZERO)?; // disarms both
     }
     // Into a raw descriptor through the trait object's supertrait.
-    let raw: Vec<i32> = timers.into_iter().map(|t| t.as_raw_descriptor()).collect();
-    assert!(raw.iter().all(|&fd| fd >= 0));
+    let raw: Vec<Descriptor> = timers
+        .into_iter()
+        .map(|t| Descriptor(t.as_raw_descriptor()))
+        .collect();
+    assert_eq!(raw.len(), 2);
+    assert_ne!(raw[0], raw[1]);
     Ok(())
 }

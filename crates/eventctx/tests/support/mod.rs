@@ -16,6 +16,23 @@ pub fn tcp_pair() -> io::Result<(TcpStream, TcpStream)> {
     Ok((client, server))
 }
 
+/// A connected stream pair for tests that need any stream: a `UnixStream` pair on Unix, a
+/// TCP pair on loopback on Windows.
+#[cfg(unix)]
+pub type Stream = std::os::unix::net::UnixStream;
+/// A connected stream pair for tests that need any stream: a `UnixStream` pair on Unix, a
+/// TCP pair on loopback on Windows.
+#[cfg(windows)]
+pub type Stream = TcpStream;
+
+/// A connected pair of [`Stream`]s.
+pub fn stream_pair() -> io::Result<(Stream, Stream)> {
+    #[cfg(unix)]
+    return Stream::pair();
+    #[cfg(windows)]
+    return tcp_pair();
+}
+
 /// A pipe: (read end, write end), both close-on-exec.
 #[cfg(unix)]
 pub fn pipe() -> io::Result<(std::fs::File, std::fs::File)> {

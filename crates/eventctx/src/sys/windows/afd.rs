@@ -17,7 +17,9 @@ use windows_sys::Win32::Foundation::{
     HANDLE, NTSTATUS, RtlNtStatusToDosError, STATUS_NOT_FOUND, STATUS_PENDING, STATUS_SUCCESS,
     UNICODE_STRING,
 };
-use windows_sys::Win32::Networking::WinSock::{SIO_BASE_HANDLE, SOCKET_ERROR, WSAIoctl};
+use windows_sys::Win32::Networking::WinSock::{
+    SIO_BASE_HANDLE, SO_TYPE, SOCKET_ERROR, SOL_SOCKET, WSAIoctl, getsockopt,
+};
 use windows_sys::Win32::Storage::FileSystem::{
     FILE_SHARE_READ, FILE_SHARE_WRITE, SYNCHRONIZE, SetFileCompletionNotificationModes,
 };
@@ -202,8 +204,24 @@ impl Afd {
 }
 
 /// The base provider socket under `socket` (a layered service provider may wrap it), which is
-/// what AFD polls; an error when `socket` is not a socket at all.
+/// what AFD polls; an error when `socket` is not a socket at all. Whether it is a socket is
+/// asked first (`SO_TYPE`): wine answers `SIO_BASE_HANDLE` for any handle.
 pub(crate) fn base_socket(socket: RawSocket) -> io::Result<usize> {
+    let mut kind: i32 = 0;
+    let mut len = size_of::<i32>() as i32;
+    // SAFETY: SO_TYPE writes one int into `kind`, whose size is given in `len`.
+    if unsafe {
+        getsockopt(
+            socket as usize,
+            SOL_SOCKET,
+            SO_TYPE,
+            (&raw mut kind).cast(),
+            &mut len,
+        )
+    } == SOCKET_ERROR
+    {
+        return Err(io::Error::last_os_error());
+    }
     let mut base: usize = 0;
     let mut bytes: u32 = 0;
     // SAFETY: SIO_BASE_HANDLE takes no input and writes one SOCKET into `base`, whose size is

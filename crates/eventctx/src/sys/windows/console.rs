@@ -106,6 +106,14 @@ unsafe impl Sync for Shared {}
 static LISTENERS: Mutex<Vec<Weak<Shared>>> = Mutex::new(Vec::new());
 static HANDLER: Once = Once::new();
 
+/// What the handler does with control event `event` (`CTRL_C_EVENT`, ...): whether a
+/// `Signals` took it. The tests call it directly, since no console can be made to send an
+/// event where they run (a service, or wine without a console).
+pub(crate) fn control_event(event: u32) -> bool {
+    // SAFETY: `on_control` only reads its argument and queues.
+    unsafe { on_control(event) != 0 }
+}
+
 /// The console's control handler: runs on a thread the system starts for it.
 unsafe extern "system" fn on_control(event: u32) -> i32 {
     let signal = match event {

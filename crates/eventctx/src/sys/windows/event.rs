@@ -1,10 +1,13 @@
-//! `Event` on Windows: a manual-reset event object. A signal sets it; a read that finds it set
-//! resets it. Windows keeps no count: a read takes 1, whatever was written.
+//! `Event` on Windows: a manual-reset event object (so that a context testing it does not
+//! clear it). A signal sets it; a read that finds it set resets it, under a lock its clones
+//! share, so that of two readers in this process one wins, as with eventfd. Windows keeps no
+//! count: a read takes 1, whatever was written.
 #![allow(unsafe_code)]
 
 use std::io;
 use std::os::windows::io::{AsHandle, AsRawHandle, BorrowedHandle, FromRawHandle, OwnedHandle};
 use std::ptr::null;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use windows_sys::Win32::Foundation::WAIT_OBJECT_0;
 use windows_sys::Win32::System::Threading::{
@@ -18,6 +21,8 @@ use crate::sys::time::Deadline;
 #[derive(Debug)]
 pub(crate) struct Event {
     handle: OwnedHandle,
+    /// Held while a read tests and resets the event.
+    gate: Arc<Mutex<()>>,
 }
 
 impl Event {
@@ -31,12 +36,16 @@ impl Event {
         Ok(Event {
             // SAFETY: a new handle that nothing else owns.
             handle: unsafe { OwnedHandle::from_raw_handle(raw) },
+            gate: Arc::default(),
         })
     }
 
     /// Adopts an event object's handle.
     pub(crate) fn from_handle(handle: OwnedHandle) -> Event {
-        Event { handle }
+        Event {
+            handle,
+            gate: Arc::default(),
+        }
     }
 
     /// Gives the handle back.
@@ -76,6 +85,7 @@ impl Event {
 
     /// Resets the event if it is set: `Some(1)`, or `None` if it was not.
     pub(crate) fn read_nowait(&self) -> io::Result<Option<u64>> {
+        let _gate = self.gate.lock().unwrap_or_else(PoisonError::into_inner);
         // SAFETY: a zero wait only tests the handle.
         if unsafe { WaitForSingleObject(self.handle.as_raw_handle(), 0) } != WAIT_OBJECT_0 {
             return Ok(None);
@@ -96,6 +106,7 @@ impl Event {
     pub(crate) fn try_clone(&self) -> io::Result<Event> {
         Ok(Event {
             handle: self.handle.try_clone()?,
+            gate: Arc::clone(&self.gate),
         })
     }
 }

@@ -5,11 +5,15 @@
 //!   is polled again at the start of the next wait: a socket still ready is reported again
 //!   (level-triggered), one whose data was read in between is not (no stale readiness). With
 //!   one-shot interest it is polled again only by `modify`.
-//! - Any other handle (an event, a waitable timer, a process, ...) is waited for by the system
-//!   thread pool (`RegisterWaitForSingleObject`, once), whose callback posts a completion to
-//!   the port: no limit on how many, unlike `WaitForMultipleObjects`' 64. When it completes,
-//!   the handle is checked again (`WaitForSingleObject(h, 0)`), so a signal another handle
-//!   cleared in between is not reported, and it is waited for again at the next wait.
+//! - Any other handle (an event, a waitable timer, a process, ...) is *tested* at each wait,
+//!   64 at a time (`WaitForMultipleObjects` with a zero timeout), so a wait reports what is
+//!   signaled then, like epoll: a handle signaled just before a zero-timeout wait is reported
+//!   by it, and one cleared in between is not. Only when the wait must block is each handle
+//!   handed to the system thread pool (`RegisterWaitForSingleObject`, once), whose callback
+//!   posts a completion that wakes the wait, which then tests again: no limit on how many
+//!   handles, unlike `WaitForMultipleObjects`' 64. The test does not clear a manual-reset
+//!   object (the crate's `Event` and `Timer` are manual-reset); an auto-reset one given to a
+//!   context is cleared by it, so watch those only if the wake-up is all you need.
 //!
 //! Every operation in flight holds a strong reference to its `Source` (given to the system as
 //! the completion's context and taken back when the completion is dequeued), so a source
@@ -31,7 +35,7 @@ use std::time::Duration;
 
 use windows_sys::Win32::Foundation::{
     ERROR_ALREADY_EXISTS, ERROR_INVALID_HANDLE, ERROR_NOT_FOUND, HANDLE, INVALID_HANDLE_VALUE,
-    STATUS_CANCELLED, WAIT_OBJECT_0, WAIT_TIMEOUT,
+    STATUS_CANCELLED, WAIT_ABANDONED_0, WAIT_OBJECT_0, WAIT_TIMEOUT,
 };
 use windows_sys::Win32::Storage::FileSystem::{
     FILE_TYPE_CHAR, FILE_TYPE_DISK, FILE_TYPE_PIPE, GetFileType,
@@ -42,7 +46,7 @@ use windows_sys::Win32::System::IO::{
 };
 use windows_sys::Win32::System::Threading::{
     INFINITE, RegisterWaitForSingleObject, UnregisterWaitEx, WT_EXECUTEONLYONCE,
-    WaitForSingleObject,
+    WaitForMultipleObjects, WaitForSingleObject,
 };
 
 use super::afd::{self, Afd, PollInfo};
@@ -130,8 +134,12 @@ struct Entry {
 #[derive(Default)]
 struct Registry {
     entries: HashMap<usize, Entry>,
-    /// Keys to poll or wait for again at the start of the next wait.
+    /// Sockets to poll again at the start of the next wait.
     again: Vec<usize>,
+    /// The handles (not sockets) watched, in the order they are tested.
+    handles: Vec<usize>,
+    /// Where the next test of `handles` starts, so that none is starved.
+    cursor: usize,
 }
 
 /// An I/O completion port, its AFD handle, and what it watches.
@@ -205,6 +213,7 @@ impl Poller {
             wait: UnsafeCell::new(null_mut()),
             fired: AtomicBool::new(false),
         });
+        let is_handle = matches!(source.kind, Kind::Handle { .. });
         let mut entry = Entry {
             source,
             interest,
@@ -212,7 +221,11 @@ impl Poller {
             pending: false,
             armed: true,
         };
-        self.arm(&mut entry)?;
+        if !is_handle {
+            self.arm(&mut entry)?;
+        } else {
+            registry.handles.push(key);
+        }
         registry.entries.insert(key, entry);
         Ok(())
     }
@@ -222,14 +235,25 @@ impl Poller {
         translate::check(interest, true)?;
         let mut registry = self.lock();
         let Some(entry) = registry.entries.get_mut(&(handle as usize)) else {
-            return Err(os_error(ERROR_NOT_FOUND));
+            // std files ERROR_NOT_FOUND under no kind; the portable kind wins, the code is
+            // named in the message (as ESRCH is on Linux).
+            return Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                format!(
+                    "the handle is not watched by this context ({})",
+                    os_error(ERROR_NOT_FOUND)
+                ),
+            ));
         };
         let old = entry.interest.event_type();
         entry.interest = interest;
         entry.token = token;
         entry.armed = true;
         if !entry.pending {
-            return self.arm(entry);
+            return match entry.source.kind {
+                Kind::Socket { .. } => self.arm(entry),
+                Kind::Handle { .. } => Ok(()),
+            };
         }
         match entry.source.kind {
             // A poll in flight asks for the old events: cancel it; its completion re-polls.
@@ -253,6 +277,9 @@ impl Poller {
         let Some(mut entry) = registry.entries.remove(&(handle as usize)) else {
             return Ok(());
         };
+        if matches!(entry.source.kind, Kind::Handle { .. }) {
+            registry.handles.retain(|&k| k != handle as usize);
+        }
         if entry.pending {
             match entry.source.kind {
                 Kind::Socket { .. } => {
@@ -374,9 +401,10 @@ impl Poller {
         self.wait_raw(timeout, room, |_, event| events.push(event))
     }
 
-    /// The wait loop: re-polls what was reported last time, takes completions, turns them
-    /// into at most `room` events, and goes round again (with the time left) when none of
-    /// them was an event.
+    /// The wait loop: polls the sockets reported last time again, tests the handles, takes
+    /// the completions, and goes round again (with the time left) when nothing was ready. A
+    /// wait that must block first hands the handles to the thread pool, whose completions
+    /// wake it to test them again. Before returning empty, it tests once more.
     fn wait_raw(
         &self,
         timeout: Option<Duration>,
@@ -384,62 +412,216 @@ impl Poller {
         mut put: impl FnMut(usize, ReadyEvent),
     ) -> io::Result<usize> {
         let mut deadline = Deadline::new(timeout);
-        let room = room.min(BATCH);
+        let mut last = deadline.is_expired();
         loop {
-            self.rearm();
-            // SAFETY: OVERLAPPED_ENTRY is plain data; zeroes are valid.
-            let mut entries: [OVERLAPPED_ENTRY; BATCH] = unsafe { std::mem::zeroed() };
-            let mut got: u32 = 0;
-            let ms = translate::millis(deadline.step());
-            // SAFETY: `entries` has room for `room` (at most BATCH) entries and `got` is a
-            // live local; the port is open.
-            let ok = unsafe {
-                GetQueuedCompletionStatusEx(
-                    self.port.as_raw_handle(),
-                    entries.as_mut_ptr(),
-                    room as u32,
-                    &mut got,
-                    ms,
-                    0,
-                )
+            let mut filled = {
+                let mut registry = self.lock();
+                self.rearm(&mut registry);
+                self.test_handles(&mut registry, room, &mut put)
             };
-            if ok == 0 {
-                let error = io::Error::last_os_error();
-                if error.raw_os_error() != Some(WAIT_TIMEOUT as i32) {
-                    return Err(error);
-                }
-                got = 0;
+            let step = deadline.step();
+            let block = filled == 0 && !last && step != Some(Duration::ZERO);
+            if block {
+                self.register_wakes();
             }
-            let filled = self.take(&entries[..got as usize], &mut put);
-            if filled > 0 {
+            let ms = if block { translate::millis(step) } else { 0 };
+            let want = (room - filled).min(BATCH);
+            if want > 0 {
+                // SAFETY: OVERLAPPED_ENTRY is plain data; zeroes are valid.
+                let mut entries: [OVERLAPPED_ENTRY; BATCH] = unsafe { std::mem::zeroed() };
+                let mut got: u32 = 0;
+                // SAFETY: `entries` has room for `want` (at most BATCH) entries and `got` is a
+                // live local; the port is open.
+                let ok = unsafe {
+                    GetQueuedCompletionStatusEx(
+                        self.port.as_raw_handle(),
+                        entries.as_mut_ptr(),
+                        want as u32,
+                        &mut got,
+                        ms,
+                        0,
+                    )
+                };
+                if ok == 0 {
+                    let error = io::Error::last_os_error();
+                    if error.raw_os_error() != Some(WAIT_TIMEOUT as i32) {
+                        return Err(error);
+                    }
+                    got = 0;
+                }
+                filled += self.take(&entries[..got as usize], filled, &mut put);
+            }
+            if filled > 0 || last {
                 return Ok(filled);
             }
             deadline.refresh();
-            if deadline.is_expired() {
-                return Ok(0);
-            }
+            last = deadline.is_expired();
         }
     }
 
-    /// Polls or waits again for what was reported by the last wait.
-    fn rearm(&self) {
-        let mut registry = self.lock();
-        let again = std::mem::take(&mut registry.again);
-        for key in again {
-            if let Some(entry) = registry.entries.get_mut(&key) {
+    /// Polls again the sockets that the last wait reported (level-triggered).
+    fn rearm(&self, registry: &mut Registry) {
+        let Registry { entries, again, .. } = registry;
+        for key in again.drain(..) {
+            if let Some(entry) = entries.get_mut(&key) {
                 if let Err(e) = self.arm(entry) {
-                    // A handle closed behind the context's back: it is not watched any more.
-                    log::debug!("eventctx: dropping a descriptor that cannot be re-armed: {e}");
-                    registry.entries.remove(&key);
+                    // A socket closed behind the context's back: it is not watched any more.
+                    log::debug!("eventctx: dropping a socket that cannot be polled again: {e}");
+                    entries.remove(&key);
                 }
             }
         }
     }
 
-    /// Turns dequeued completions into events.
+    /// Tests the watched handles, 64 at a time from where the last test stopped, and reports
+    /// the signaled ones, at most `room`. A one-shot handle is muted once reported. A handle
+    /// that cannot be waited for any more (closed behind the context's back) is dropped.
+    fn test_handles(
+        &self,
+        registry: &mut Registry,
+        room: usize,
+        put: &mut impl FnMut(usize, ReadyEvent),
+    ) -> usize {
+        let n = registry.handles.len();
+        if n == 0 || room == 0 {
+            return 0;
+        }
+        let start = registry.cursor % n;
+        let mut filled = 0;
+        let mut examined = 0;
+        // Where the next test starts: after the last handle reported when `room` ran out (the
+        // ones examined after it, signaled or not, come first next time), else after all.
+        let mut resume = None;
+        let mut gone: Vec<usize> = Vec::new();
+        while examined < n && filled < room {
+            let mut chunk: [HANDLE; 64] = [null_mut(); 64];
+            let mut keys = [0usize; 64];
+            let mut positions = [0usize; 64];
+            let mut len = 0;
+            while examined < n && len < 64 {
+                let position = start + examined;
+                let key = registry.handles[position % n];
+                examined += 1;
+                let Some(entry) = registry.entries.get(&key) else {
+                    continue;
+                };
+                if !entry.armed || entry.interest.event_type() == EventType::None {
+                    continue;
+                }
+                if let Kind::Handle { handle } = entry.source.kind {
+                    chunk[len] = handle;
+                    keys[len] = key;
+                    positions[len] = position;
+                    len += 1;
+                }
+            }
+            let mut from = 0;
+            while from < len && filled < room {
+                let count = (len - from) as u32;
+                // SAFETY: `chunk[from..len]` holds `count` handle values; a zero timeout only
+                // tests them.
+                let r = unsafe { WaitForMultipleObjects(count, chunk[from..].as_ptr(), 0, 0) };
+                let index = if r < WAIT_OBJECT_0 + count {
+                    (r - WAIT_OBJECT_0) as usize
+                } else if (WAIT_ABANDONED_0..WAIT_ABANDONED_0 + count).contains(&r) {
+                    (r - WAIT_ABANDONED_0) as usize
+                } else if r == WAIT_TIMEOUT {
+                    break;
+                } else {
+                    // One of them is no handle any more: test them one by one.
+                    for j in from..len {
+                        // SAFETY: a zero wait only tests the handle value.
+                        match unsafe { WaitForSingleObject(chunk[j], 0) } {
+                            WAIT_OBJECT_0 | WAIT_ABANDONED_0 if filled < room => {
+                                self.report(registry, keys[j], filled, put);
+                                filled += 1;
+                                resume = Some(positions[j] + 1);
+                            }
+                            WAIT_OBJECT_0 | WAIT_ABANDONED_0 | WAIT_TIMEOUT => {}
+                            _ => gone.push(keys[j]),
+                        }
+                    }
+                    break;
+                };
+                let j = from + index;
+                self.report(registry, keys[j], filled, put);
+                filled += 1;
+                resume = Some(positions[j] + 1);
+                from = j + 1;
+            }
+        }
+        registry.cursor = match resume {
+            Some(after) if filled == room => after % n,
+            _ => (start + examined) % n,
+        };
+        for key in gone {
+            if let Some(mut entry) = registry.entries.remove(&key) {
+                self.unregister(&mut entry);
+            }
+            registry.handles.retain(|&k| k != key);
+        }
+        filled
+    }
+
+    /// Reports the signaled handle `key` as entry `index`.
+    fn report(
+        &self,
+        registry: &mut Registry,
+        key: usize,
+        index: usize,
+        put: &mut impl FnMut(usize, ReadyEvent),
+    ) {
+        let Some(entry) = registry.entries.get_mut(&key) else {
+            return;
+        };
+        let event_type = entry.interest.event_type();
+        let readiness = Readiness {
+            readable: matches!(event_type, EventType::Read | EventType::ReadWrite),
+            writable: matches!(event_type, EventType::Write | EventType::ReadWrite),
+            ..Readiness::default()
+        };
+        put(
+            index,
+            ReadyEvent {
+                token: entry.token,
+                bits: readiness.bits(),
+            },
+        );
+        if entry.interest.is_oneshot() {
+            entry.armed = false;
+            if entry.pending {
+                self.unregister(entry);
+            }
+        }
+    }
+
+    /// Before a wait blocks: hands every handle that is watched and not handed yet to the
+    /// thread pool, whose completion will wake the wait when it is signaled.
+    fn register_wakes(&self) {
+        let mut registry = self.lock();
+        let Registry {
+            entries, handles, ..
+        } = &mut *registry;
+        for key in handles.iter() {
+            let Some(entry) = entries.get_mut(key) else {
+                continue;
+            };
+            if entry.pending || !entry.armed || entry.interest.event_type() == EventType::None {
+                continue;
+            }
+            if let Err(e) = self.arm(entry) {
+                log::debug!("eventctx: cannot wait for a handle: {e}");
+            }
+        }
+    }
+
+    /// Turns dequeued completions into events, numbered from `offset`: a socket's poll gives
+    /// its readiness; a handle's wake-up only says to test the handles again (the next round
+    /// of the wait loop does).
     fn take(
         &self,
         completions: &[OVERLAPPED_ENTRY],
+        offset: usize,
         put: &mut impl FnMut(usize, ReadyEvent),
     ) -> usize {
         let mut registry = self.lock();
@@ -458,9 +640,9 @@ impl Poller {
             if !Arc::ptr_eq(&entry.source, &source) {
                 continue; // deleted, and the number added again since
             }
-            entry.pending = false;
-            let readiness = match (completion.lpCompletionKey, &source.kind) {
+            match (completion.lpCompletionKey, &source.kind) {
                 (AFD_KEY, Kind::Socket { .. }) => {
+                    entry.pending = false;
                     // SAFETY: the poll is over (its completion is here), so the cell is ours.
                     let (info, iosb) = unsafe { &*source.poll.get() };
                     // SAFETY: the status is the union's NTSTATUS member, written by the driver.
@@ -481,47 +663,36 @@ impl Poller {
                         registry.entries.remove(&source.key);
                         continue;
                     }
-                    translate::readiness(events, entry.interest.event_type(), status < 0)
+                    let readiness =
+                        translate::readiness(events, entry.interest.event_type(), status < 0);
+                    if readiness.any() {
+                        put(
+                            offset + filled,
+                            ReadyEvent {
+                                token: entry.token,
+                                bits: readiness.bits(),
+                            },
+                        );
+                        filled += 1;
+                        if entry.interest.is_oneshot() {
+                            entry.armed = false;
+                            continue;
+                        }
+                    }
+                    registry.again.push(source.key);
                 }
-                (HANDLE_KEY, Kind::Handle { handle }) => {
-                    // SAFETY: the callback ran (it posted this), so the registration is done
-                    // with; the call frees it once the callback has returned.
+                (HANDLE_KEY, Kind::Handle { .. }) => {
+                    // SAFETY: under the registry lock, the only place the cell is touched.
                     let wait = unsafe { std::mem::replace(&mut *source.wait.get(), null_mut()) };
                     if !wait.is_null() {
-                        // SAFETY: `wait` is a registration that has fired; INVALID_HANDLE_VALUE
-                        // waits for its callback to return.
+                        // SAFETY: `wait` has fired (its callback posted this); the call frees
+                        // it once the callback has returned.
                         unsafe { UnregisterWaitEx(wait, INVALID_HANDLE_VALUE) };
                     }
-                    // SAFETY: the handle is the caller's, watched; a zero wait only tests it.
-                    let signaled = unsafe { WaitForSingleObject(*handle, 0) } == WAIT_OBJECT_0;
-                    let event_type = entry.interest.event_type();
-                    Readiness {
-                        readable: signaled
-                            && matches!(event_type, EventType::Read | EventType::ReadWrite),
-                        writable: signaled
-                            && matches!(event_type, EventType::Write | EventType::ReadWrite),
-                        ..Readiness::default()
-                    }
+                    entry.pending = false;
                 }
-                _ => continue,
-            };
-            if readiness.any() {
-                if filled < BATCH {
-                    put(
-                        filled,
-                        ReadyEvent {
-                            token: entry.token,
-                            bits: readiness.bits(),
-                        },
-                    );
-                    filled += 1;
-                }
-                if entry.interest.is_oneshot() {
-                    entry.armed = false;
-                    continue;
-                }
+                _ => {}
             }
-            registry.again.push(source.key);
         }
         filled
     }
