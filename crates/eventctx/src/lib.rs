@@ -8,7 +8,8 @@
 //!
 //! On Linux the context is an epoll instance; [`Event`] is an eventfd, [`Timer`] a timerfd and
 //! [`Signals`] a signalfd (how a daemon handles `SIGTERM` in its wait loop). On macOS, iOS and
-//! the BSDs the context is a kqueue, and the README's platform table says what differs there.
+//! the BSDs the context is a kqueue, on Windows an I/O completion port (sockets through AFD, any
+//! waitable handle), and the README's platform table says what differs there.
 //! A wait that finds descriptors ready is one system call. A wait with a finite timeout first
 //! checks without blocking (cheaper in the kernel than a call that could block); when that
 //! finds nothing it makes the blocking call too, and the next 32 waits skip the check, so a

@@ -427,3 +427,27 @@ fn tokens_keep_all_64_bits() -> io::Result<()> {
     );
     Ok(())
 }
+
+#[test]
+fn a_signaled_handle_wakes_every_blocked_thread() -> io::Result<()> {
+    let _serial = serial();
+    for _ in 0..5 {
+        let ctx = std::sync::Arc::new(EventContext::<u8>::new()?);
+        let stop = Event::new()?;
+        ctx.add(&stop, 1)?;
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let ctx = ctx.clone();
+                std::thread::spawn(move || ctx.wait_timeout(LONG).map(|e| e.len()))
+            })
+            .collect();
+        std::thread::sleep(Duration::from_millis(100));
+        let started = Instant::now();
+        stop.signal()?;
+        for thread in threads {
+            assert_eq!(thread.join().unwrap()?, 1, "woken by the signal");
+        }
+        assert!(started.elapsed() < LONG / 2, "{:?}", started.elapsed());
+    }
+    Ok(())
+}

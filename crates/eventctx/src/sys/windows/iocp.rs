@@ -29,7 +29,7 @@ use std::io;
 use std::mem::MaybeUninit;
 use std::os::windows::io::{AsHandle, AsRawHandle, BorrowedHandle, FromRawHandle, OwnedHandle};
 use std::ptr::null_mut;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -58,6 +58,8 @@ use crate::token::EventToken;
 /// Completion keys: which kind of operation a completion belongs to.
 const AFD_KEY: usize = 1;
 const HANDLE_KEY: usize = 2;
+/// A packet that only wakes a blocked wait, to test the handles again.
+const WAKE_KEY: usize = 3;
 
 /// The most completions one call takes.
 const BATCH: usize = 64;
@@ -147,6 +149,10 @@ pub(crate) struct Poller {
     port: OwnedHandle,
     afd: Afd,
     registry: Mutex<Registry>,
+    /// How many threads are blocked in this port. A handle's wake-up is one packet, which
+    /// wakes one of them; the thread that takes it wakes the others, since a signaled
+    /// (level-triggered) handle is reported to every wait, as under epoll.
+    blocked: AtomicUsize,
 }
 
 impl std::fmt::Debug for Poller {
@@ -184,6 +190,7 @@ impl Poller {
             port,
             afd,
             registry: Mutex::new(Registry::default()),
+            blocked: AtomicUsize::new(0),
         })
     }
 
@@ -227,6 +234,10 @@ impl Poller {
             registry.handles.push(key);
         }
         registry.entries.insert(key, entry);
+        drop(registry);
+        if is_handle {
+            self.wake_blocked();
+        }
         Ok(())
     }
 
@@ -252,7 +263,11 @@ impl Poller {
         if !entry.pending {
             return match entry.source.kind {
                 Kind::Socket { .. } => self.arm(entry),
-                Kind::Handle { .. } => Ok(()),
+                Kind::Handle { .. } => {
+                    drop(registry);
+                    self.wake_blocked();
+                    Ok(())
+                }
             };
         }
         match entry.source.kind {
@@ -292,6 +307,22 @@ impl Poller {
             }
         }
         Ok(())
+    }
+
+    /// Wakes every thread blocked in this port, to test the handles again: a handle added or
+    /// re-armed while they wait is not in their registrations yet.
+    fn wake_blocked(&self) {
+        self.post_wakes(self.blocked.load(Ordering::SeqCst));
+    }
+
+    /// Posts `count` wake-up packets.
+    fn post_wakes(&self, count: usize) {
+        for _ in 0..count {
+            // SAFETY: the port is open; a packet with no context only wakes a wait.
+            unsafe {
+                PostQueuedCompletionStatus(self.port.as_raw_handle(), 0, WAKE_KEY, null_mut())
+            };
+        }
     }
 
     fn iosb(&self, entry: &Entry) -> *mut IO_STATUS_BLOCK {
@@ -420,9 +451,18 @@ impl Poller {
                 self.test_handles(&mut registry, room, &mut put)
             };
             let step = deadline.step();
-            let block = filled == 0 && !last && step != Some(Duration::ZERO);
+            let mut block = filled == 0 && !last && step != Some(Duration::ZERO);
             if block {
+                // Counted before the handles are handed over and tested once more, so that a
+                // thread taking a wake-up either sees this one counted or this one sees the
+                // handle signaled.
+                self.blocked.fetch_add(1, Ordering::SeqCst);
                 self.register_wakes();
+                filled = self.test_handles(&mut self.lock(), room, &mut put);
+                if filled > 0 {
+                    self.blocked.fetch_sub(1, Ordering::SeqCst);
+                    block = false;
+                }
             }
             let ms = if block { translate::millis(step) } else { 0 };
             let want = (room - filled).min(BATCH);
@@ -442,14 +482,17 @@ impl Poller {
                         0,
                     )
                 };
-                if ok == 0 {
-                    let error = io::Error::last_os_error();
+                let error = (ok == 0).then(io::Error::last_os_error);
+                if block {
+                    self.blocked.fetch_sub(1, Ordering::SeqCst);
+                }
+                if let Some(error) = error {
                     if error.raw_os_error() != Some(WAIT_TIMEOUT as i32) {
                         return Err(error);
                     }
                     got = 0;
                 }
-                filled += self.take(&entries[..got as usize], filled, &mut put);
+                filled += self.take(&entries[..got as usize], filled, !block, &mut put);
             }
             if filled > 0 || last {
                 return Ok(filled);
@@ -618,16 +661,26 @@ impl Poller {
     /// Turns dequeued completions into events, numbered from `offset`: a socket's poll gives
     /// its readiness; a handle's wake-up only says to test the handles again (the next round
     /// of the wait loop does).
+    ///
+    /// Wake-up packets are one per blocked thread: those this wait took beyond the one it
+    /// needed (one call can take several), or all of them when it was not blocked (collecting
+    /// socket completions after finding a handle ready), are posted again for the others.
     fn take(
         &self,
         completions: &[OVERLAPPED_ENTRY],
         offset: usize,
+        pass_wakes_on: bool,
         put: &mut impl FnMut(usize, ReadyEvent),
     ) -> usize {
         let mut registry = self.lock();
         let mut filled = 0;
+        let mut woken = false;
+        let mut wake_packets = 0usize;
         for completion in completions {
             if completion.lpOverlapped.is_null() {
+                if completion.lpCompletionKey == WAKE_KEY {
+                    wake_packets += 1;
+                }
                 continue;
             }
             // SAFETY: every completion with a context was posted with a strong reference made
@@ -690,8 +743,28 @@ impl Poller {
                         unsafe { UnregisterWaitEx(wait, INVALID_HANDLE_VALUE) };
                     }
                     entry.pending = false;
+                    woken = true;
                 }
                 _ => {}
+            }
+        }
+        drop(registry);
+        let passed_on = if pass_wakes_on {
+            wake_packets
+        } else {
+            wake_packets.saturating_sub(1)
+        };
+        let wakes = if woken {
+            self.blocked.load(Ordering::SeqCst).max(passed_on)
+        } else {
+            passed_on
+        };
+        if wakes > 0 {
+            for _ in 0..wakes {
+                // SAFETY: the port is open; a packet with no context only wakes a wait.
+                unsafe {
+                    PostQueuedCompletionStatus(self.port.as_raw_handle(), 0, WAKE_KEY, null_mut())
+                };
             }
         }
         filled
