@@ -1,31 +1,8 @@
 //! Raw descriptors and the trait that lends them.
 
-#[cfg(unix)]
-use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
-#[cfg(windows)]
-use std::os::windows::io::{FromRawHandle, IntoRawHandle, OwnedHandle, RawHandle};
-
-use crate::EventToken;
-
-/// The operating system's handle for an open file: a file descriptor on Unix, a `HANDLE` on
-/// Windows (a socket's `SOCKET` is passed as one, as crosvm does).
-///
-/// # Examples
-///
-/// ```
-/// use eventctx::{AsRawDescriptor, Event, RawDescriptor};
-///
-/// let event = Event::new()?;
-/// let raw: RawDescriptor = event.as_raw_descriptor();
-/// assert!(raw >= 0);
-/// # Ok::<(), std::io::Error>(())
-/// ```
-#[cfg(unix)]
-pub type RawDescriptor = RawFd;
-/// The operating system's handle for an open file: a file descriptor on Unix, a `HANDLE` on
-/// Windows (a socket's `SOCKET` is passed as one, as crosvm does).
-#[cfg(windows)]
-pub type RawDescriptor = RawHandle;
+// The names each platform fills in, and the impls that tie them to std's traits, are in
+// `crate::os`.
+pub use crate::os::{RawDescriptor, SafeDescriptor};
 
 /// Lends the raw descriptor of an object, so that it can be watched by a context.
 ///
@@ -115,36 +92,6 @@ impl<T: AsRawDescriptor + ?Sized> AsRawDescriptors for T {
     }
 }
 
-#[cfg(unix)]
-impl<T: AsRawFd + ?Sized> AsRawDescriptor for T {
-    #[inline]
-    fn as_raw_descriptor(&self) -> RawDescriptor {
-        self.as_raw_fd()
-    }
-}
-
-/// An owned descriptor, closed on drop: crosvm's name for std's `OwnedFd` (`OwnedHandle` on
-/// Windows).
-///
-/// # Examples
-///
-/// ```
-/// use std::os::unix::net::UnixStream;
-/// use eventctx::SafeDescriptor;
-///
-/// let (near, _far) = UnixStream::pair()?;
-/// let descriptor: SafeDescriptor = near.into();
-/// let near = UnixStream::from(descriptor); // and back
-/// near.set_nonblocking(true)?;
-/// # Ok::<(), std::io::Error>(())
-/// ```
-#[cfg(unix)]
-pub type SafeDescriptor = OwnedFd;
-/// An owned descriptor, closed on drop: crosvm's name for std's `OwnedFd` (`OwnedHandle` on
-/// Windows).
-#[cfg(windows)]
-pub type SafeDescriptor = OwnedHandle;
-
 /// Builds an object that owns a raw descriptor.
 ///
 /// Every type that implements `FromRawFd` (`FromRawHandle` on Windows) implements this trait
@@ -176,16 +123,6 @@ pub trait FromRawDescriptor {
     unsafe fn from_raw_descriptor(descriptor: RawDescriptor) -> Self;
 }
 
-#[cfg(unix)]
-#[allow(unsafe_code)]
-impl<T: FromRawFd> FromRawDescriptor for T {
-    #[inline]
-    unsafe fn from_raw_descriptor(descriptor: RawDescriptor) -> Self {
-        // SAFETY: our caller makes the promise that `from_raw_fd` asks for; it is the same one.
-        unsafe { T::from_raw_fd(descriptor) }
-    }
-}
-
 /// Gives up ownership of a descriptor, leaving it open.
 ///
 /// Every type that implements `IntoRawFd` (`IntoRawHandle` on Windows) implements this trait
@@ -205,32 +142,6 @@ impl<T: FromRawFd> FromRawDescriptor for T {
 pub trait IntoRawDescriptor {
     /// Returns the descriptor, which the caller now owns (and must close).
     fn into_raw_descriptor(self) -> RawDescriptor;
-}
-
-#[cfg(unix)]
-impl<T: IntoRawFd> IntoRawDescriptor for T {
-    #[inline]
-    fn into_raw_descriptor(self) -> RawDescriptor {
-        self.into_raw_fd()
-    }
-}
-
-#[cfg(windows)]
-#[allow(unsafe_code)]
-impl<T: FromRawHandle> FromRawDescriptor for T {
-    #[inline]
-    unsafe fn from_raw_descriptor(descriptor: RawDescriptor) -> Self {
-        // SAFETY: our caller makes the promise that `from_raw_handle` asks for; it is the same.
-        unsafe { T::from_raw_handle(descriptor) }
-    }
-}
-
-#[cfg(windows)]
-impl<T: IntoRawHandle> IntoRawDescriptor for T {
-    #[inline]
-    fn into_raw_descriptor(self) -> RawDescriptor {
-        self.into_raw_handle()
-    }
 }
 
 /// A raw descriptor number, as a value: it owns nothing and closes nothing.
@@ -254,55 +165,3 @@ impl<T: IntoRawHandle> IntoRawDescriptor for T {
 /// ```
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Descriptor(pub RawDescriptor);
-
-#[cfg(unix)]
-impl AsRawFd for Descriptor {
-    #[inline]
-    fn as_raw_fd(&self) -> RawFd {
-        self.0
-    }
-}
-
-#[cfg(unix)]
-impl EventToken for Descriptor {
-    #[inline]
-    fn as_raw_token(&self) -> u64 {
-        self.0 as u64
-    }
-
-    #[inline]
-    fn from_raw_token(data: u64) -> Self {
-        Descriptor(data as RawDescriptor)
-    }
-}
-
-#[cfg(windows)]
-impl AsRawDescriptor for Descriptor {
-    #[inline]
-    fn as_raw_descriptor(&self) -> RawDescriptor {
-        self.0
-    }
-}
-
-#[cfg(windows)]
-impl EventToken for Descriptor {
-    #[inline]
-    fn as_raw_token(&self) -> u64 {
-        self.0 as usize as u64
-    }
-
-    #[inline]
-    fn from_raw_token(data: u64) -> Self {
-        Descriptor(data as usize as RawDescriptor)
-    }
-}
-
-// SAFETY: a `Descriptor` is a number that owns nothing; on Windows that number is typed as a
-// pointer (`HANDLE`), which is never dereferenced, only passed to the system.
-#[cfg(windows)]
-#[allow(unsafe_code)]
-unsafe impl Send for Descriptor {}
-// SAFETY: as for `Send`: a shared `Descriptor` is a number that is only read.
-#[cfg(windows)]
-#[allow(unsafe_code)]
-unsafe impl Sync for Descriptor {}

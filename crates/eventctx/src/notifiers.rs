@@ -1,8 +1,5 @@
 //! `ReadNotifier` and `CloseNotifier`: the descriptor to watch for an object that is not
-//! itself the descriptor.
-
-#[cfg(unix)]
-use std::os::unix::net::UnixStream;
+//! itself the descriptor. (The impls for `UnixStream` are in `crate::os::unix`.)
 
 use crate::AsRawDescriptor;
 
@@ -51,20 +48,4 @@ pub trait ReadNotifier {
 pub trait CloseNotifier {
     /// The descriptor that reports a hang-up when the peer goes.
     fn get_close_notifier(&self) -> &dyn AsRawDescriptor;
-}
-
-/// The stream itself: it is readable when data comes.
-#[cfg(unix)]
-impl ReadNotifier for UnixStream {
-    fn get_read_notifier(&self) -> &dyn AsRawDescriptor {
-        self
-    }
-}
-
-/// The stream itself: it is hung up when the peer closes.
-#[cfg(unix)]
-impl CloseNotifier for UnixStream {
-    fn get_close_notifier(&self) -> &dyn AsRawDescriptor {
-        self
-    }
 }

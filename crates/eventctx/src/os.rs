@@ -7,3 +7,8 @@ mod linux;
 mod unix;
 #[cfg(windows)]
 mod windows;
+
+#[cfg(unix)]
+pub use unix::{RawDescriptor, SafeDescriptor};
+#[cfg(windows)]
+pub use windows::{RawDescriptor, SafeDescriptor};

@@ -1,9 +1,103 @@
-//! Every Unix: the crate's types are file descriptors (`AsFd`, `AsRawFd`, and `IntoRawFd` for
-//! the timers, which crosvm's `TimerTrait` asks for).
+//! Every Unix: a descriptor is a file descriptor. The names `RawDescriptor` and
+//! `SafeDescriptor`, the blanket impls over std's fd traits, and the crate's types as file
+//! descriptors (`AsFd`, `AsRawFd`, and `IntoRawFd` for the timers, which crosvm's
+//! `TimerTrait` asks for).
 
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, IntoRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
+use std::os::unix::net::UnixStream;
 
-use crate::{Event, EventContext, FakeTimer, ProcessExit, Signals, Timer};
+use crate::{
+    AsRawDescriptor, CloseNotifier, Descriptor, Event, EventContext, EventToken, FakeTimer,
+    FromRawDescriptor, IntoRawDescriptor, ProcessExit, ReadNotifier, Signals, Timer,
+};
+
+/// The operating system's handle for an open file: a file descriptor on Unix, a `HANDLE` on
+/// Windows (a socket's `SOCKET` is passed as one, as crosvm does).
+///
+/// # Examples
+///
+/// ```
+/// use eventctx::{AsRawDescriptor, Event, RawDescriptor};
+///
+/// let event = Event::new()?;
+/// let raw: RawDescriptor = event.as_raw_descriptor();
+/// assert!(raw >= 0);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub type RawDescriptor = RawFd;
+
+/// An owned descriptor, closed on drop: crosvm's name for std's `OwnedFd` (`OwnedHandle` on
+/// Windows).
+///
+/// # Examples
+///
+/// ```
+/// use std::os::unix::net::UnixStream;
+/// use eventctx::SafeDescriptor;
+///
+/// let (near, _far) = UnixStream::pair()?;
+/// let descriptor: SafeDescriptor = near.into();
+/// let near = UnixStream::from(descriptor); // and back
+/// near.set_nonblocking(true)?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub type SafeDescriptor = OwnedFd;
+
+impl<T: AsRawFd + ?Sized> AsRawDescriptor for T {
+    #[inline]
+    fn as_raw_descriptor(&self) -> RawDescriptor {
+        self.as_raw_fd()
+    }
+}
+
+#[allow(unsafe_code)]
+impl<T: FromRawFd> FromRawDescriptor for T {
+    #[inline]
+    unsafe fn from_raw_descriptor(descriptor: RawDescriptor) -> Self {
+        // SAFETY: our caller makes the promise that `from_raw_fd` asks for; it is the same one.
+        unsafe { T::from_raw_fd(descriptor) }
+    }
+}
+
+impl<T: IntoRawFd> IntoRawDescriptor for T {
+    #[inline]
+    fn into_raw_descriptor(self) -> RawDescriptor {
+        self.into_raw_fd()
+    }
+}
+
+impl AsRawFd for Descriptor {
+    #[inline]
+    fn as_raw_fd(&self) -> RawFd {
+        self.0
+    }
+}
+
+impl EventToken for Descriptor {
+    #[inline]
+    fn as_raw_token(&self) -> u64 {
+        self.0 as u64
+    }
+
+    #[inline]
+    fn from_raw_token(data: u64) -> Self {
+        Descriptor(data as RawDescriptor)
+    }
+}
+
+/// The stream itself: it is readable when data comes.
+impl ReadNotifier for UnixStream {
+    fn get_read_notifier(&self) -> &dyn AsRawDescriptor {
+        self
+    }
+}
+
+/// The stream itself: it is hung up when the peer closes.
+impl CloseNotifier for UnixStream {
+    fn get_close_notifier(&self) -> &dyn AsRawDescriptor {
+        self
+    }
+}
 
 /// Each type lends the descriptor a context watches.
 macro_rules! descriptor {

@@ -1,4 +1,5 @@
-//! Windows: the crate's types are handles (`AsHandle`, `AsRawHandle`), std's sockets, files,
+//! Windows: a descriptor is a `HANDLE` (`RawDescriptor`, `SafeDescriptor` and the blanket impls
+//! over std's handle traits are here); the crate's types are handles (`AsHandle`, `AsRawHandle`), std's sockets, files,
 //! pipes and processes lend theirs to a context (`AsRawDescriptor`, which has no blanket impl
 //! here: sockets are `AsRawSocket`, not `AsRawHandle`), and an `Event` or `Timer` converts to
 //! and from its handle, as in crosvm.
@@ -10,8 +11,60 @@ use std::os::windows::io::{
 
 use crate::sys;
 use crate::{
-    AsRawDescriptor, Event, EventContext, FakeTimer, ProcessExit, RawDescriptor, Signals, Timer,
+    AsRawDescriptor, Descriptor, Event, EventContext, EventToken, FakeTimer, FromRawDescriptor,
+    IntoRawDescriptor, ProcessExit, Signals, Timer,
 };
+
+/// The operating system's handle for an open file: a file descriptor on Unix, a `HANDLE` on
+/// Windows (a socket's `SOCKET` is passed as one, as crosvm does).
+pub type RawDescriptor = RawHandle;
+
+/// An owned descriptor, closed on drop: crosvm's name for std's `OwnedFd` (`OwnedHandle` on
+/// Windows).
+pub type SafeDescriptor = OwnedHandle;
+
+#[allow(unsafe_code)]
+impl<T: FromRawHandle> FromRawDescriptor for T {
+    #[inline]
+    unsafe fn from_raw_descriptor(descriptor: RawDescriptor) -> Self {
+        // SAFETY: our caller makes the promise that `from_raw_handle` asks for; it is the same.
+        unsafe { T::from_raw_handle(descriptor) }
+    }
+}
+
+impl<T: IntoRawHandle> IntoRawDescriptor for T {
+    #[inline]
+    fn into_raw_descriptor(self) -> RawDescriptor {
+        self.into_raw_handle()
+    }
+}
+
+impl AsRawDescriptor for Descriptor {
+    #[inline]
+    fn as_raw_descriptor(&self) -> RawDescriptor {
+        self.0
+    }
+}
+
+impl EventToken for Descriptor {
+    #[inline]
+    fn as_raw_token(&self) -> u64 {
+        self.0 as usize as u64
+    }
+
+    #[inline]
+    fn from_raw_token(data: u64) -> Self {
+        Descriptor(data as usize as RawDescriptor)
+    }
+}
+
+// SAFETY: a `Descriptor` is a number that owns nothing; on Windows that number is typed as a
+// pointer (`HANDLE`), which is never dereferenced, only passed to the system.
+#[allow(unsafe_code)]
+unsafe impl Send for Descriptor {}
+// SAFETY: as for `Send`: a shared `Descriptor` is a number that is only read.
+#[allow(unsafe_code)]
+unsafe impl Sync for Descriptor {}
 
 /// Handles: lent as they are.
 macro_rules! by_handle {
