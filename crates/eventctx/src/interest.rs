@@ -332,6 +332,13 @@ impl Interest {
     pub const fn is_exclusive(&self) -> bool {
         self.exclusive
     }
+
+    /// Whether this breaks the kernel's rules for exclusive interest, which every back-end
+    /// answers with its invalid-argument error: exclusive with `modify` (add only), with
+    /// `oneshot` or with `priority`.
+    pub(crate) const fn misuses_exclusive(&self, modify: bool) -> bool {
+        self.exclusive && (modify || self.oneshot || self.priority)
+    }
 }
 
 /// Level-triggered interest in the event type, as the crosvm methods watch.

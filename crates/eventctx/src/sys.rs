@@ -72,18 +72,7 @@ pub(crate) use windows::{
 #[path = "sys/windows/translate.rs"]
 mod windows_translate;
 
-#[cfg(any(
-    target_os = "macos",
-    target_os = "ios",
-    target_os = "tvos",
-    target_os = "watchos",
-    target_os = "visionos",
-    target_os = "freebsd",
-    target_os = "netbsd",
-    target_os = "openbsd",
-    target_os = "dragonfly",
-    all(test, unix),
-))]
+#[cfg(any(eventctx_kqueue, all(test, unix)))]
 mod kqueue;
 #[cfg(any(target_os = "linux", target_os = "android"))]
 mod linux;
@@ -99,17 +88,7 @@ pub(crate) use linux::{
 };
 #[cfg(all(any(target_os = "linux", target_os = "android"), eventctx_pipe_event))]
 pub(crate) use unix::socket_event as event;
-#[cfg(any(
-    target_os = "macos",
-    target_os = "ios",
-    target_os = "tvos",
-    target_os = "watchos",
-    target_os = "visionos",
-    target_os = "freebsd",
-    target_os = "netbsd",
-    target_os = "openbsd",
-    target_os = "dragonfly",
-))]
+#[cfg(eventctx_kqueue)]
 pub(crate) use {
     kqueue::{
         poller::{Poller, ReadyEvent, ReadyEvents, triggered},
@@ -144,20 +123,7 @@ pub(crate) fn fill_triggered<T: crate::EventToken>(
     unsafe { events.set_len(ready.len()) };
 }
 
-#[cfg(not(any(
-    target_os = "linux",
-    target_os = "android",
-    target_os = "macos",
-    target_os = "ios",
-    target_os = "tvos",
-    target_os = "watchos",
-    target_os = "visionos",
-    target_os = "freebsd",
-    target_os = "netbsd",
-    target_os = "openbsd",
-    target_os = "dragonfly",
-    windows,
-)))]
+#[cfg(not(any(target_os = "linux", target_os = "android", eventctx_kqueue, windows)))]
 compile_error!(
     "eventctx supports Linux and Android (epoll), macOS, iOS and the BSDs (kqueue), and \
      Windows (I/O completion ports)"

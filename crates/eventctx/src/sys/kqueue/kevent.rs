@@ -31,15 +31,7 @@ pub(crate) mod consts {
 
 /// Whether `EVFILT_TIMER` takes periods in seconds, microseconds and nanoseconds
 /// (`NOTE_SECONDS`, `NOTE_USECONDS`, `NOTE_NSECONDS`), or milliseconds only.
-pub(crate) const FINE_TIMERS: bool = cfg!(any(
-    target_os = "macos",
-    target_os = "ios",
-    target_os = "tvos",
-    target_os = "watchos",
-    target_os = "visionos",
-    target_os = "freebsd",
-    target_os = "netbsd",
-));
+pub(crate) const FINE_TIMERS: bool = cfg!(eventctx_fine_timers);
 
 /// A new kqueue, close-on-exec (`kqueue()` has no flag for it; a kqueue is not inherited by a
 /// forked child anyway, but its descriptor number would be, across exec).
@@ -50,7 +42,14 @@ pub(crate) fn new_kqueue() -> io::Result<OwnedFd> {
 }
 
 /// A `kevent` with the given fields and the rest zero.
-pub(crate) fn kevent(ident: usize, filter: i32, flags: u32, fflags: u32, data: i64, udata: u64) -> KEvent {
+pub(crate) fn kevent(
+    ident: usize,
+    filter: i32,
+    flags: u32,
+    fflags: u32,
+    data: i64,
+    udata: u64,
+) -> KEvent {
     // SAFETY: `struct kevent` is integers and one pointer-sized field on every platform, for
     // which all-zero bytes are a valid value.
     let mut event: KEvent = unsafe { std::mem::zeroed() };
@@ -91,42 +90,25 @@ pub(crate) fn flags(flags: Flags) -> u32 {
 
 /// The `kevent` for one change on descriptor `fd`, carrying `token`.
 pub(crate) fn change(fd: i32, change: &Change, token: u64) -> KEvent {
-    kevent(fd as usize, filter(change.filter), flags(change.flags), 0, 0, token)
+    kevent(
+        fd as usize,
+        filter(change.filter),
+        flags(change.flags),
+        0,
+        0,
+        token,
+    )
 }
 
 /// The platform's `fflags` for a timer unit.
 pub(crate) fn timer_unit(unit: TimerUnit) -> u32 {
     match unit {
         TimerUnit::Millis => 0,
-        #[cfg(any(
-            target_os = "macos",
-            target_os = "ios",
-            target_os = "tvos",
-            target_os = "watchos",
-            target_os = "visionos",
-            target_os = "freebsd",
-            target_os = "netbsd",
-        ))]
+        #[cfg(eventctx_fine_timers)]
         TimerUnit::Seconds => libc::NOTE_SECONDS as u32,
-        #[cfg(any(
-            target_os = "macos",
-            target_os = "ios",
-            target_os = "tvos",
-            target_os = "watchos",
-            target_os = "visionos",
-            target_os = "freebsd",
-            target_os = "netbsd",
-        ))]
+        #[cfg(eventctx_fine_timers)]
         TimerUnit::Micros => libc::NOTE_USECONDS as u32,
-        #[cfg(any(
-            target_os = "macos",
-            target_os = "ios",
-            target_os = "tvos",
-            target_os = "watchos",
-            target_os = "visionos",
-            target_os = "freebsd",
-            target_os = "netbsd",
-        ))]
+        #[cfg(eventctx_fine_timers)]
         TimerUnit::Nanos => libc::NOTE_NSECONDS as u32,
         // `translate::timer_period` gives only milliseconds where `FINE_TIMERS` is false.
         #[allow(unreachable_patterns)]
@@ -204,11 +186,14 @@ pub(crate) unsafe fn wait(
             tv_sec: t.as_secs().min(i64::MAX as u64) as _,
             tv_nsec: t.subsec_nanos() as _,
         });
-        let timeout_ptr = step.as_ref().map_or(ptr::null(), |t| t as *const libc::timespec);
+        let timeout_ptr = step
+            .as_ref()
+            .map_or(ptr::null(), |t| t as *const libc::timespec);
         // SAFETY: no changes are passed; `out` is valid for `len` entries (the caller's
         // promise), of which the kernel writes at most `len`; `timeout_ptr` is null or points
         // to `step`, which outlives the call.
-        let got = unsafe { libc::kevent(kq.as_raw_fd(), ptr::null(), 0, out, len as _, timeout_ptr) };
+        let got =
+            unsafe { libc::kevent(kq.as_raw_fd(), ptr::null(), 0, out, len as _, timeout_ptr) };
         if got > 0 || (got == 0 && deadline.is_last_step()) {
             return Ok(got as usize);
         }

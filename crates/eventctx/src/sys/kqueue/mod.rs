@@ -19,31 +19,16 @@
 
 pub(crate) mod translate;
 
-/// Items built only where there is a kqueue.
-macro_rules! on_kqueue {
-    ($($item:item)*) => {$(
-        #[cfg(any(
-            target_os = "macos",
-            target_os = "ios",
-            target_os = "tvos",
-            target_os = "watchos",
-            target_os = "visionos",
-            target_os = "freebsd",
-            target_os = "netbsd",
-            target_os = "openbsd",
-            target_os = "dragonfly",
-        ))]
-        $item
-    )*};
-}
+#[cfg(eventctx_kqueue)]
+pub(crate) mod kevent;
+#[cfg(eventctx_kqueue)]
+pub(crate) mod poller;
+#[cfg(eventctx_kqueue)]
+pub(crate) mod process;
+#[cfg(eventctx_kqueue)]
+pub(crate) mod signals;
+#[cfg(eventctx_kqueue)]
+pub(crate) mod timer;
 
-on_kqueue! {
-    pub(crate) mod kevent;
-    pub(crate) mod poller;
-    pub(crate) mod process;
-    pub(crate) mod signals;
-    pub(crate) mod timer;
-
-    #[cfg(not(target_pointer_width = "64"))]
-    compile_error!("eventctx's kqueue back-end keeps 64-bit tokens in `udata`: 64-bit targets only");
-}
+#[cfg(all(eventctx_kqueue, not(target_pointer_width = "64")))]
+compile_error!("eventctx's kqueue back-end keeps 64-bit tokens in `udata`: 64-bit targets only");

@@ -80,7 +80,13 @@ impl Poller {
             let _ = self.apply(fd, translate::deletes().as_slice(), 0);
             return Err(e);
         }
-        watched.insert(fd, Watched { interest, token: data });
+        watched.insert(
+            fd,
+            Watched {
+                interest,
+                token: data,
+            },
+        );
         Ok(())
     }
 
@@ -98,7 +104,13 @@ impl Poller {
         }
         let changes = translate::changes(Some(old.interest), interest)?;
         self.apply(fd, changes.as_slice(), data)?;
-        watched.insert(fd, Watched { interest, token: data });
+        watched.insert(
+            fd,
+            Watched {
+                interest,
+                token: data,
+            },
+        );
         Ok(())
     }
 
@@ -125,7 +137,12 @@ impl Poller {
         let len = events.len();
         // SAFETY: `ReadyEvent` is a transparent `kevent`, and the slice has room for `len`.
         let filled = unsafe {
-            kevent::wait(self.kq.as_fd(), events.as_mut_ptr().cast::<KEvent>(), len, timeout)?
+            kevent::wait(
+                self.kq.as_fd(),
+                events.as_mut_ptr().cast::<KEvent>(),
+                len,
+                timeout,
+            )?
         };
         // SAFETY: the kernel initialised the first `filled` entries, and
         // `MaybeUninit<ReadyEvent>` has the layout of `ReadyEvent`.
@@ -142,8 +159,14 @@ impl Poller {
         let spare = events.spare_capacity_mut();
         let len = spare.len();
         // SAFETY: the spare capacity has room for `len` entries of a transparent `kevent`.
-        let filled =
-            unsafe { kevent::wait(self.kq.as_fd(), spare.as_mut_ptr().cast::<KEvent>(), len, timeout)? };
+        let filled = unsafe {
+            kevent::wait(
+                self.kq.as_fd(),
+                spare.as_mut_ptr().cast::<KEvent>(),
+                len,
+                timeout,
+            )?
+        };
         // SAFETY: the kernel initialised the first `filled` entries of the spare capacity.
         unsafe { events.set_len(filled) };
         Ok(filled)

@@ -62,7 +62,8 @@ impl Timer {
     /// Takes the number of expiries since the last read without blocking: `None` if none.
     /// (A one-shot timer's event is removed by the read, a repeating one's count reset.)
     pub(crate) fn read_count(&self) -> io::Result<Option<u64>> {
-        Ok(kevent::take_one(self.kq.as_fd())?.map(|event| u64::try_from(event.data).unwrap_or(1).max(1)))
+        Ok(kevent::take_one(self.kq.as_fd())?
+            .map(|event| u64::try_from(event.data).unwrap_or(1).max(1)))
     }
 
     /// Waits until the timer has expired or `deadline` passes (`false`), reading nothing.

@@ -6,20 +6,7 @@
 //!
 //! Checked against the kqueue(2) manual pages of FreeBSD 14, NetBSD 10, OpenBSD 7 and macOS
 //! (xnu `bsd/sys/event.h`), and mio's and polling's kqueue back-ends.
-#![cfg_attr(
-    not(any(
-        target_os = "macos",
-        target_os = "ios",
-        target_os = "tvos",
-        target_os = "watchos",
-        target_os = "visionos",
-        target_os = "freebsd",
-        target_os = "netbsd",
-        target_os = "openbsd",
-        target_os = "dragonfly",
-    )),
-    allow(dead_code)
-)]
+#![cfg_attr(not(eventctx_kqueue), allow(dead_code))]
 
 use std::io;
 use std::time::Duration;
@@ -112,10 +99,10 @@ impl Changes {
 ///   separately, so readability and writability could reach two threads, where epoll disarms
 ///   the descriptor after one report.
 pub(crate) fn check(interest: Interest, modify: bool) -> io::Result<()> {
+    if interest.misuses_exclusive(modify) {
+        return Err(io::Error::from_raw_os_error(EINVAL));
+    }
     if interest.is_exclusive() {
-        if modify || interest.is_oneshot() || interest.is_priority() {
-            return Err(io::Error::from_raw_os_error(EINVAL));
-        }
         return Err(unsupported(
             "exclusive interest (EPOLLEXCLUSIVE): kqueue has no wake-one between kqueues",
         ));

@@ -70,7 +70,7 @@ fn flags(interest: Interest) -> io::Result<EventFlags> {
         flags |= EventFlags::PRI;
     }
     if interest.is_exclusive() {
-        if interest.is_oneshot() || interest.is_priority() {
+        if interest.misuses_exclusive(false) {
             return Err(Errno::INVAL.into());
         }
         flags.remove(EventFlags::RDHUP);
@@ -102,7 +102,7 @@ impl Poller {
     /// refuses it, before the descriptor is looked at.
     #[inline]
     pub(crate) fn modify(&self, fd: RawFd, interest: Interest, data: u64) -> io::Result<()> {
-        if interest.is_exclusive() {
+        if interest.misuses_exclusive(true) {
             return Err(Errno::INVAL.into());
         }
         let flags = flags(interest)?;

@@ -32,59 +32,26 @@ pub(crate) struct Event {
 
 /// Close-on-exec at creation where the platform can (not on Apple's, which has no
 /// `SOCK_CLOEXEC`: there the flag is set right after, as std does for its sockets).
-#[cfg(not(any(
-    target_os = "macos",
-    target_os = "ios",
-    target_os = "tvos",
-    target_os = "watchos",
-    target_os = "visionos"
-)))]
-fn socket_pair() -> io::Result<(OwnedFd, OwnedFd)> {
-    Ok(rustix::net::socketpair(
-        AddressFamily::UNIX,
-        SocketType::DGRAM,
-        SocketFlags::CLOEXEC,
-        None,
-    )?)
-}
+#[cfg(not(eventctx_apple))]
+const CREATE: SocketFlags = SocketFlags::CLOEXEC;
+#[cfg(eventctx_apple)]
+const CREATE: SocketFlags = SocketFlags::empty();
 
-#[cfg(any(
-    target_os = "macos",
-    target_os = "ios",
-    target_os = "tvos",
-    target_os = "watchos",
-    target_os = "visionos"
-))]
 fn socket_pair() -> io::Result<(OwnedFd, OwnedFd)> {
-    let (a, b) = rustix::net::socketpair(
-        AddressFamily::UNIX,
-        SocketType::DGRAM,
-        SocketFlags::empty(),
-        None,
-    )?;
-    for fd in [&a, &b] {
-        rustix::io::fcntl_setfd(fd, rustix::io::FdFlags::CLOEXEC)?;
+    let (a, b) = rustix::net::socketpair(AddressFamily::UNIX, SocketType::DGRAM, CREATE, None)?;
+    if cfg!(eventctx_apple) {
+        for fd in [&a, &b] {
+            rustix::io::fcntl_setfd(fd, rustix::io::FdFlags::CLOEXEC)?;
+        }
     }
     Ok((a, b))
 }
 
 /// `MSG_DONTWAIT`, and `MSG_NOSIGNAL` where there is one: a signal to a pair whose reading
 /// end another process holds alone, and closed, is `EPIPE`, never a `SIGPIPE`.
-#[cfg(not(any(
-    target_os = "macos",
-    target_os = "ios",
-    target_os = "tvos",
-    target_os = "watchos",
-    target_os = "visionos"
-)))]
+#[cfg(not(eventctx_apple))]
 const SEND: SendFlags = SendFlags::DONTWAIT.union(SendFlags::NOSIGNAL);
-#[cfg(any(
-    target_os = "macos",
-    target_os = "ios",
-    target_os = "tvos",
-    target_os = "watchos",
-    target_os = "visionos"
-))]
+#[cfg(eventctx_apple)]
 const SEND: SendFlags = SendFlags::DONTWAIT;
 
 impl Event {

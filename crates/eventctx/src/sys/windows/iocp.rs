@@ -492,7 +492,9 @@ impl Poller {
                     }
                     got = 0;
                 }
-                filled += self.take(&entries[..got as usize], filled, !block, &mut put);
+                if got > 0 {
+                    filled += self.take(&entries[..got as usize], filled, !block, &mut put);
+                }
             }
             if filled > 0 || last {
                 return Ok(filled);

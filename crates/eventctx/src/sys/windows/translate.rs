@@ -36,10 +36,10 @@ use afd_event::*;
 /// misuses epoll refuses (`modify`, with `oneshot` or `priority`) are `EINVAL`-like
 /// (`ERROR_INVALID_PARAMETER`, `InvalidInput`) here too.
 pub(crate) fn check(interest: Interest, modify: bool) -> io::Result<()> {
+    if interest.misuses_exclusive(modify) {
+        return Err(io::Error::from_raw_os_error(ERROR_INVALID_PARAMETER));
+    }
     if interest.is_exclusive() {
-        if modify || interest.is_oneshot() || interest.is_priority() {
-            return Err(io::Error::from_raw_os_error(ERROR_INVALID_PARAMETER));
-        }
         return Err(unsupported("exclusive interest (EPOLLEXCLUSIVE)"));
     }
     if interest.is_edge() {
