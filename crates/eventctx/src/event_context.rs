@@ -399,6 +399,11 @@ impl<T: EventToken> EventContext<T> {
     ///
     /// Signals do not end the wait: when a signal handler interrupts it, it resumes.
     ///
+    /// The list is returned by value, its 16 slots inline (272 bytes with a `u64` token).
+    /// `let events = ctx.wait()?;` moves it once more, a 256-byte copy; a loop that counts
+    /// instructions can borrow it instead (`match &result { Ok(events) => .., Err(e) => .. }`),
+    /// or use [`wait_into`](Self::wait_into), which fills a buffer it keeps.
+    ///
     /// # Errors
     ///
     /// Only what the kernel reports for a broken context (`EBADF`, `EINVAL`), which the type
