@@ -57,6 +57,9 @@ usage: workers [--mode shared|exclusive] [--threads N] [--clients N] [--duration
   --duration   seconds of load (default 2)
   --size       bytes per message (default 64)";
 
+/// The flags that take a value (all of them but `--help`).
+const FLAGS: [&str; 5] = ["--mode", "--threads", "--clients", "--size", "--duration"];
+
 fn parse() -> Result<Options, String> {
     let mut opts = Options {
         mode: Mode::Shared,
@@ -70,6 +73,9 @@ fn parse() -> Result<Options, String> {
         if flag == "-h" || flag == "--help" {
             println!("{USAGE}");
             std::process::exit(0);
+        }
+        if !FLAGS.contains(&flag.as_str()) {
+            return Err(format!("unknown flag {flag}\n{USAGE}"));
         }
         let value = args.next().ok_or(format!("{flag} needs a value"))?;
         let number = |max: usize| match value.parse::<usize>() {

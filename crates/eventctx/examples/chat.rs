@@ -22,7 +22,7 @@
 
 use std::collections::VecDeque;
 use std::io::{self, ErrorKind, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::process::ExitCode;
 use std::sync::{Arc, Barrier};
 use std::thread;
@@ -32,7 +32,7 @@ use eventctx::{EventToken, EventType, ProcessExit, Signals, Timer, WaitContext, 
 
 const USAGE: &str = "\
 usage: chat [--listen ADDR] [--max-queue BYTES] [--self-check]
-  --listen ADDR      where to listen (default 127.0.0.1:7878)
+  --listen ADDR      where to listen, host:port (default 127.0.0.1:7878)
   --max-queue BYTES  output a client may have waiting before it is dropped (default 65536)
   --self-check       run clients against the server: five that chat and check every line,
                      one that never reads and must be dropped; then SIGTERM to itself";
@@ -363,9 +363,12 @@ fn main() -> ExitCode {
                 Ok(())
             }
             "--listen" => value("--listen").and_then(|v| {
+                // host:port, the host a name or an address (`localhost:7878` too).
                 listen = v
-                    .parse()
-                    .map_err(|_| format!("--listen {v}: not an address"))?;
+                    .to_socket_addrs()
+                    .map_err(|e| format!("--listen {v}: {e} (expected host:port)"))?
+                    .next()
+                    .ok_or(format!("--listen {v}: the name has no address"))?;
                 Ok(())
             }),
             "--max-queue" => value("--max-queue").and_then(|v| {
