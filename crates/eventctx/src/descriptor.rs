@@ -18,7 +18,7 @@ pub use crate::os::{RawDescriptor, SafeDescriptor};
 ///
 /// # Examples
 ///
-/// ```
+/// ```ignore-windows
 /// use std::os::unix::net::UnixStream;
 /// use eventctx::{AsRawDescriptor, EventContext};
 ///
@@ -101,7 +101,7 @@ impl<T: AsRawDescriptor + ?Sized> AsRawDescriptors for T {
 ///
 /// # Examples
 ///
-/// ```
+/// ```ignore-windows
 /// use std::io::Write;
 /// use std::os::unix::net::UnixStream;
 /// use eventctx::{FromRawDescriptor, IntoRawDescriptor};
@@ -130,7 +130,7 @@ pub trait FromRawDescriptor {
 ///
 /// # Examples
 ///
-/// ```
+/// ```ignore-windows
 /// use eventctx::{IntoRawDescriptor, SafeDescriptor, Timer};
 /// use std::os::fd::FromRawFd;
 ///

@@ -249,7 +249,7 @@ impl Event {
 ///
 /// # Examples
 ///
-/// ```
+/// ```ignore-windows
 /// use eventctx::{Event, EventExt};
 ///
 /// let event = Event::new()?;
@@ -268,7 +268,7 @@ pub trait EventExt {
     ///
     /// # Examples
     ///
-    /// ```
+    /// ```ignore-windows
     /// use eventctx::{Event, EventExt};
     /// let event = Event::new()?;
     /// event.write_count(7)?;
@@ -285,7 +285,7 @@ pub trait EventExt {
     ///
     /// # Examples
     ///
-    /// ```
+    /// ```ignore-windows
     /// use eventctx::{Event, EventExt};
     /// let event = Event::new()?;
     /// let writer = event.try_clone()?;

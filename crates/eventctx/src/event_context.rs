@@ -47,10 +47,12 @@ pub const EVENT_CONTEXT_MAX_EVENTS: usize = 16;
 ///
 /// ```
 /// use std::io::{Read, Write};
-/// use std::os::unix::net::UnixStream;
+/// use std::net::{TcpListener, TcpStream};
 /// use eventctx::EventContext;
 ///
-/// let (mut near, mut far) = UnixStream::pair()?;
+/// let listener = TcpListener::bind("127.0.0.1:0")?;
+/// let mut far = TcpStream::connect(listener.local_addr()?)?;
+/// let (mut near, _) = listener.accept()?;
 /// let ctx: EventContext<u32> = EventContext::new()?;
 /// ctx.add(&near, 1)?;
 ///
@@ -192,6 +194,8 @@ impl<T: EventToken> EventContext<T> {
     /// let ctx: EventContext<u8> = EventContext::new()?;
     /// ctx.add(&event, 9)?;
     /// let again = ctx.add(&event, 9).unwrap_err();
+    /// assert_eq!(again.kind(), std::io::ErrorKind::AlreadyExists);
+    /// #[cfg(unix)]
     /// assert_eq!(again.raw_os_error(), Some(17)); // EEXIST
     /// # Ok::<(), std::io::Error>(())
     /// ```
@@ -219,7 +223,7 @@ impl<T: EventToken> EventContext<T> {
     ///
     /// # Examples
     ///
-    /// ```
+    /// ```ignore-windows
     /// use std::os::unix::net::UnixStream;
     /// use eventctx::{EventContext, EventType};
     ///
@@ -293,7 +297,7 @@ impl<T: EventToken> EventContext<T> {
     ///
     /// # Examples
     ///
-    /// ```
+    /// ```ignore-windows
     /// use std::time::Duration;
     /// use eventctx::{Event, EventContext, EventType, Interest};
     ///

@@ -300,7 +300,7 @@ impl FakeTimer {
     ///
     /// # Examples
     ///
-    /// ```
+    /// ```ignore-windows
     /// use std::sync::{Arc, Mutex};
     /// use eventctx::{AsRawDescriptor, FakeClock, FakeTimer};
     ///

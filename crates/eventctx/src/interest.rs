@@ -10,7 +10,7 @@ use crate::EventToken;
 ///
 /// # Examples
 ///
-/// ```
+/// ```ignore-windows
 /// use std::os::unix::net::UnixStream;
 /// use std::time::Duration;
 /// use eventctx::{EventContext, EventType};
@@ -54,7 +54,7 @@ pub enum EventType {
 ///
 /// # Examples
 ///
-/// ```
+/// ```ignore-windows
 /// use std::io::{Read, Write};
 /// use std::net::Shutdown;
 /// use std::os::unix::net::UnixStream;
@@ -182,7 +182,7 @@ impl Interest {
     ///
     /// # Examples
     ///
-    /// ```
+    /// ```ignore-windows
     /// use std::time::Duration;
     /// use eventctx::{Event, EventContext, EventExt, EventType, Interest};
     ///
@@ -250,7 +250,7 @@ impl Interest {
     ///
     /// # Examples
     ///
-    /// ```
+    /// ```ignore-windows
     /// use std::net::TcpListener;
     /// use eventctx::{EventContext, EventType, Interest};
     ///

@@ -162,7 +162,11 @@ pub fn __console_control_event(event: u32) -> bool {
 /// let event = Event::new()?;
 /// watch(&ctx, &event)?;
 /// let twice = watch(&ctx, &event).unwrap_err();
+/// assert_eq!(twice.kind(), std::io::ErrorKind::AlreadyExists);
+/// #[cfg(unix)]
 /// assert_eq!(twice.raw_os_error(), Some(17)); // EEXIST
+/// #[cfg(windows)]
+/// assert_eq!(twice.raw_os_error(), Some(183)); // ERROR_ALREADY_EXISTS
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub type Result<T> = std::io::Result<T>;
@@ -173,7 +177,7 @@ pub type Result<T> = std::io::Result<T>;
 ///
 /// # Examples
 ///
-/// ```
+/// ```ignore-windows
 /// use eventctx::{Error as SysError, EventContext};
 ///
 /// let ctx: EventContext<u8> = EventContext::new()?;
@@ -192,7 +196,7 @@ pub type Error = std::io::Error;
 ///
 /// # Examples
 ///
-/// ```
+/// ```ignore-windows
 /// fn close(fd: i32) -> eventctx::Result<()> {
 ///     // SAFETY: closing a number that is not open does no harm: the kernel says EBADF.
 ///     if unsafe { libc::close(fd) } < 0 {

@@ -11,7 +11,7 @@ use crate::AsRawDescriptor;
 ///
 /// # Examples
 ///
-/// ```
+/// ```ignore-windows
 /// use std::io::Write;
 /// use std::os::unix::net::UnixStream;
 /// use eventctx::{ReadNotifier, WaitContext};
@@ -34,7 +34,7 @@ pub trait ReadNotifier {
 ///
 /// # Examples
 ///
-/// ```
+/// ```ignore-windows
 /// use std::os::unix::net::UnixStream;
 /// use eventctx::{CloseNotifier, EventType, WaitContext};
 ///

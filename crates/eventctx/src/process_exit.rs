@@ -22,7 +22,7 @@ use crate::{AsRawDescriptor, Result};
 ///
 /// # Examples
 ///
-/// ```
+/// ```ignore-windows
 /// use std::process::Command;
 /// use eventctx::{EventToken, ProcessExit, WaitContext};
 ///
@@ -63,7 +63,7 @@ impl ProcessExit {
     ///
     /// # Examples
     ///
-    /// ```
+    /// ```ignore-windows
     /// let mut child = std::process::Command::new("sleep").arg("10").spawn()?;
     /// let exit = eventctx::ProcessExit::new(&child)?;
     /// assert!(!exit.has_exited()?);
@@ -163,7 +163,7 @@ impl ProcessExit {
     ///
     /// # Examples
     ///
-    /// ```
+    /// ```ignore-windows
     /// use eventctx::{ProcessExit, signal};
     ///
     /// let mut child = std::process::Command::new("sleep").arg("10").spawn()?;

@@ -52,7 +52,7 @@ use crate::{AsRawDescriptor, Result};
 ///
 /// # Examples
 ///
-/// ```
+/// ```ignore-windows
 /// use eventctx::{EventToken, Signals, WaitContext, signal};
 ///
 /// #[derive(EventToken, Clone, Copy, Debug, PartialEq)]
@@ -83,7 +83,7 @@ pub struct Signals {
 ///
 /// # Examples
 ///
-/// ```
+/// ```ignore-windows
 /// use eventctx::{ProcessExit, Signals, signal};
 ///
 /// let signals = Signals::new(&[signal::SIGUSR2])?;
@@ -116,7 +116,7 @@ impl SignalInfo {
     ///
     /// # Examples
     ///
-    /// ```
+    /// ```ignore-windows
     /// let info = eventctx::SignalInfo { signal: 15, code: 0, pid: 42, uid: 0, value: 0 };
     /// assert_eq!(info.sender(), Some(42)); // code SI_USER: kill(2)
     /// let kernel = eventctx::SignalInfo { code: 0x80, ..info };
@@ -174,7 +174,7 @@ impl Signals {
     ///
     /// # Examples
     ///
-    /// ```
+    /// ```ignore-windows
     /// let signals = eventctx::Signals::new(&[eventctx::signal::SIGUSR1])?;
     /// assert!(signals.read()?.is_none());
     /// # Ok::<(), std::io::Error>(())
@@ -221,7 +221,7 @@ impl Signals {
     ///
     /// # Examples
     ///
-    /// ```
+    /// ```ignore-windows
     /// let signals = eventctx::Signals::new(&[eventctx::signal::SIGUSR2])?;
     /// drop(signals); // the mask is unchanged: SIGUSR2 stays blocked
     /// eventctx::Signals::unblock(&[eventctx::signal::SIGUSR2])?; // now it is delivered as before
@@ -240,7 +240,7 @@ impl Signals {
     ///
     /// # Examples
     ///
-    /// ```
+    /// ```ignore-windows
     /// use std::os::unix::process::ExitStatusExt;
     /// use std::process::Command;
     /// use eventctx::{ProcessExit, Signals, signal};
@@ -269,7 +269,7 @@ impl Signals {
     ///
     /// # Examples
     ///
-    /// ```
+    /// ```ignore-windows
     /// let signals = eventctx::Signals::new(&[eventctx::signal::SIGUSR1])?;
     /// let thread = std::thread::spawn(move || signals.is_blocked());
     /// assert!(thread.join().unwrap()?); // inherited from the thread that made it
