@@ -62,6 +62,11 @@ pub(crate) fn kevent(
     event
 }
 
+/// The `filter` of an entry that stands for both filters of one descriptor (see
+/// `poller::merge`): no platform has a filter numbered so (they are small negative numbers, or
+/// small positive ones on NetBSD), and it fits both a 16-bit and a 32-bit field.
+pub(crate) const MERGED: i32 = -0x7000;
+
 /// The platform's `EVFILT_*` for a filter.
 pub(crate) fn filter(filter: Filter) -> i32 {
     match filter {

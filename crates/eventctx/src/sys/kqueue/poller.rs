@@ -24,8 +24,10 @@ use crate::interest::{Interest, TriggeredEvent};
 use crate::sys::unix::borrow_raw;
 use crate::token::EventToken;
 
-/// One ready `kevent`: one filter of one descriptor. A descriptor ready both ways comes as two
-/// entries of one wait, one per direction, as mio reports it.
+/// One ready `kevent`: one filter of one descriptor, or, for a descriptor whose read and write
+/// filters were both returned by one wait, the read entry marked [`kevent::MERGED`] with the
+/// write side's readiness in `data` (see [`merge`]): a descriptor is reported once per wait,
+/// as epoll reports it.
 #[derive(Clone, Copy)]
 #[repr(transparent)]
 pub(crate) struct ReadyEvent(KEvent);
@@ -146,7 +148,11 @@ impl Poller {
         };
         // SAFETY: the kernel initialised the first `filled` entries, and
         // `MaybeUninit<ReadyEvent>` has the layout of `ReadyEvent`.
-        Ok(unsafe { std::slice::from_raw_parts(events.as_ptr().cast::<ReadyEvent>(), filled) })
+        let ready = unsafe {
+            std::slice::from_raw_parts_mut(events.as_mut_ptr().cast::<ReadyEvent>(), filled)
+        };
+        let kept = merge(ready);
+        Ok(&ready[..kept])
     }
 
     /// Waits into the spare capacity of a `Vec`, which it clears first and never grows.
@@ -169,7 +175,9 @@ impl Poller {
         };
         // SAFETY: the kernel initialised the first `filled` entries of the spare capacity.
         unsafe { events.set_len(filled) };
-        Ok(filled)
+        let kept = merge(events);
+        events.truncate(kept);
+        Ok(kept)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<RawFd, Watched>> {
@@ -229,21 +237,54 @@ impl AsFd for Poller {
     }
 }
 
-/// Reads one entry.
-#[inline]
-pub(crate) fn triggered<T: EventToken>(event: &ReadyEvent) -> TriggeredEvent<T> {
-    let event = &event.0;
-    let filter = if event.filter as i32 == kevent::filter(Filter::Write) {
+/// The filter a returned entry is for (a merged one is its read entry).
+fn filter_of(event: &KEvent) -> Filter {
+    if event.filter as i32 == kevent::filter(Filter::Write) {
         Filter::Write
     } else {
         Filter::Read
-    };
-    let readiness = translate::readiness(Returned {
-        filter,
+    }
+}
+
+/// What one entry reports, both sides of a merged one included.
+fn readiness_of(event: &KEvent) -> translate::Readiness {
+    let own = translate::readiness(Returned {
+        filter: filter_of(event),
         eof: kevent::has_flag(event, consts::EV_EOF),
         error: kevent::has_flag(event, consts::EV_ERROR),
         fflags: event.fflags,
     });
+    if event.filter as i32 == kevent::MERGED {
+        own.merged(translate::Readiness::from_bits(event.data as u8))
+    } else {
+        own
+    }
+}
+
+/// Folds the read and write entries of one descriptor into one (`translate::merge_directions`
+/// decides which): the read entry is kept, marked [`kevent::MERGED`], and carries the other's
+/// readiness in `data`, which the crate does not read from a read entry (the bytes queued).
+/// Returns how many entries are left, at the front.
+fn merge(events: &mut [ReadyEvent]) -> usize {
+    translate::merge_directions(
+        events,
+        |e| (e.0.ident, filter_of(&e.0)),
+        |kept, other| {
+            let both = readiness_of(&kept.0).merged(readiness_of(&other.0));
+            if filter_of(&kept.0) == Filter::Write {
+                *kept = *other;
+            }
+            kept.0.filter = kevent::MERGED as _;
+            kept.0.data = both.to_bits() as _;
+        },
+    )
+}
+
+/// Reads one entry.
+#[inline]
+pub(crate) fn triggered<T: EventToken>(event: &ReadyEvent) -> TriggeredEvent<T> {
+    let event = &event.0;
+    let readiness = readiness_of(event);
     TriggeredEvent {
         token: T::from_raw_token(kevent::token(event)),
         is_readable: readiness.readable,

@@ -254,6 +254,73 @@ pub(crate) fn readiness(event: Returned) -> Readiness {
     readiness
 }
 
+impl Readiness {
+    /// What both entries of one descriptor say, as one.
+    pub(crate) fn merged(self, other: Readiness) -> Readiness {
+        Readiness {
+            readable: self.readable || other.readable,
+            writable: self.writable || other.writable,
+            read_closed: self.read_closed || other.read_closed,
+            hungup: self.hungup || other.hungup,
+            error: self.error || other.error,
+        }
+    }
+
+    /// The readiness in five bits, so that a merged entry can carry its other half in a field
+    /// the crate does not otherwise read.
+    pub(crate) fn to_bits(self) -> u8 {
+        u8::from(self.readable)
+            | u8::from(self.writable) << 1
+            | u8::from(self.read_closed) << 2
+            | u8::from(self.hungup) << 3
+            | u8::from(self.error) << 4
+    }
+
+    /// The inverse of [`to_bits`](Readiness::to_bits); other bits are ignored.
+    pub(crate) fn from_bits(bits: u8) -> Readiness {
+        Readiness {
+            readable: bits & 1 != 0,
+            writable: bits & 1 << 1 != 0,
+            read_closed: bits & 1 << 2 != 0,
+            hungup: bits & 1 << 3 != 0,
+            error: bits & 1 << 4 != 0,
+        }
+    }
+}
+
+/// Makes one entry of the two a wait may return for one descriptor (its read filter and its
+/// write filter), as epoll reports a descriptor once: `merge(kept, other)` folds `other` into
+/// `kept`. Returns how many entries are left, at the front of `entries`.
+///
+/// One entry per descriptor is what a crosvm loop expects: given two, one readable with data
+/// and one hung up, a loop that handles the hung-up one first would drop the connection
+/// before reading what it had sent. `key` gives an entry's descriptor and filter. Entries
+/// keep their order unless some must be merged (the usual case, a wait that reports one
+/// direction only, costs one pass); then they are sorted by descriptor.
+pub(crate) fn merge_directions<E>(
+    entries: &mut [E],
+    key: impl Fn(&E) -> (usize, Filter),
+    mut merge: impl FnMut(&mut E, &E),
+) -> usize {
+    let both = entries.iter().any(|e| key(e).1 == Filter::Read)
+        && entries.iter().any(|e| key(e).1 == Filter::Write);
+    if !both {
+        return entries.len();
+    }
+    entries.sort_unstable_by_key(|e| key(e).0);
+    let mut kept = 0;
+    for i in 0..entries.len() {
+        if kept > 0 && key(&entries[kept - 1]).0 == key(&entries[i]).0 {
+            let (front, back) = entries.split_at_mut(i);
+            merge(&mut front[kept - 1], &back[0]);
+        } else {
+            entries.swap(kept, i);
+            kept += 1;
+        }
+    }
+    kept
+}
+
 /// What a `Timer` is asked to do: the front only ever asks for these three.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum TimerSetting {
@@ -324,6 +391,132 @@ pub(crate) fn timer_resolution(fine: bool) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[derive(Clone, Copy, Debug, PartialEq)]
+    struct Entry {
+        fd: usize,
+        filter: Filter,
+        bits: u8,
+    }
+
+    fn entry(fd: usize, filter: Filter) -> Entry {
+        let readiness = readiness(Returned {
+            filter,
+            eof: false,
+            error: false,
+            fflags: 0,
+        });
+        Entry {
+            fd,
+            filter,
+            bits: readiness.to_bits(),
+        }
+    }
+
+    fn merge_all(entries: &mut Vec<Entry>) {
+        let n = merge_directions(
+            entries,
+            |e| (e.fd, e.filter),
+            |kept, other| kept.bits |= other.bits,
+        );
+        entries.truncate(n);
+    }
+
+    #[test]
+    fn readiness_survives_its_bits() {
+        for bits in 0..32 {
+            assert_eq!(Readiness::from_bits(bits).to_bits(), bits);
+        }
+        let all = Readiness::from_bits(31);
+        assert!(all.readable && all.writable && all.read_closed && all.hungup && all.error);
+        assert_eq!(Readiness::from_bits(0), Readiness::default());
+    }
+
+    #[test]
+    fn a_descriptor_ready_both_ways_is_one_entry() {
+        let mut entries = vec![
+            entry(7, Filter::Write),
+            entry(3, Filter::Read),
+            entry(7, Filter::Read),
+            entry(5, Filter::Write),
+        ];
+        merge_all(&mut entries);
+        assert_eq!(entries.len(), 3);
+        let seven = entries
+            .iter()
+            .find(|e| e.fd == 7)
+            .expect("fd 7 is reported");
+        let both = Readiness::from_bits(seven.bits);
+        assert!(both.readable && both.writable);
+        let mut fds: Vec<usize> = entries.iter().map(|e| e.fd).collect();
+        fds.sort();
+        assert_eq!(fds, [3, 5, 7]);
+        for fd in [3, 5] {
+            let e = entries.iter().find(|e| e.fd == fd).expect("reported");
+            assert_eq!(*e, entry(fd, e.filter), "fd {fd} is left as it was");
+        }
+    }
+
+    #[test]
+    fn entries_of_one_direction_keep_their_order() {
+        let mut entries = vec![
+            entry(9, Filter::Read),
+            entry(2, Filter::Read),
+            entry(4, Filter::Read),
+        ];
+        let before = entries.clone();
+        merge_all(&mut entries);
+        assert_eq!(entries, before);
+        let mut writes = vec![entry(9, Filter::Write), entry(1, Filter::Write)];
+        let before = writes.clone();
+        merge_all(&mut writes);
+        assert_eq!(writes, before);
+        let mut none: Vec<Entry> = Vec::new();
+        merge_all(&mut none);
+        assert!(none.is_empty());
+    }
+
+    #[test]
+    fn many_descriptors_ready_both_ways_are_each_one_entry() {
+        // Reversed and interleaved, as a kernel may return them.
+        let mut entries = Vec::new();
+        for fd in (0..100).rev() {
+            entries.push(entry(fd, Filter::Write));
+        }
+        for fd in 0..100 {
+            entries.push(entry(fd, Filter::Read));
+        }
+        merge_all(&mut entries);
+        assert_eq!(entries.len(), 100);
+        for (i, e) in entries.iter().enumerate() {
+            assert_eq!(e.fd, i);
+            let r = Readiness::from_bits(e.bits);
+            assert!(r.readable && r.writable, "fd {i}: {r:?}");
+        }
+    }
+
+    #[test]
+    fn data_and_a_hang_up_of_one_descriptor_come_together() {
+        // A Unix socket whose peer wrote, then closed: the read filter has data and EOF, the
+        // write filter EOF. As one entry, a loop that deletes on `is_hungup` sees it is also
+        // readable, and can read first.
+        let read = readiness(Returned {
+            filter: Filter::Read,
+            eof: true,
+            error: false,
+            fflags: 0,
+        });
+        let write = readiness(Returned {
+            filter: Filter::Write,
+            eof: true,
+            error: false,
+            fflags: 0,
+        });
+        let both = read.merged(write);
+        assert!(both.readable && both.hungup && both.read_closed && both.writable);
+        assert!(!both.error);
+        assert_eq!(write.merged(read), both);
+    }
 
     fn interest(event_type: EventType) -> Interest {
         Interest::new(event_type)
