@@ -54,6 +54,9 @@
 //! eventctx_pipe_event` puts the socket-pair `Event` in place of eventfd on Linux, so that the
 //! test suite runs against it here.
 
+/// Readiness worked out by a back-end (kqueue, Windows), and its byte.
+#[cfg(any(eventctx_kqueue, windows, test))]
+mod readiness;
 pub(crate) mod time;
 #[cfg(unix)]
 pub(crate) mod unix;

@@ -275,7 +275,7 @@ fn merge(events: &mut [ReadyEvent]) -> usize {
                 *kept = *other;
             }
             kept.0.filter = kevent::MERGED as _;
-            kept.0.data = both.to_bits() as _;
+            kept.0.data = both.bits() as _;
         },
     )
 }

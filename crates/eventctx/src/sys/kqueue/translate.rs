@@ -12,6 +12,7 @@ use std::io;
 use std::time::Duration;
 
 use crate::interest::{EventType, Interest};
+pub(crate) use crate::sys::readiness::Readiness;
 
 /// The filters a descriptor is watched with. Every watched descriptor has both registered,
 /// the one not asked for disabled, so that a later `modify` only flips them.
@@ -215,16 +216,6 @@ pub(crate) struct Returned {
     pub(crate) fflags: u32,
 }
 
-/// What one returned `kevent` reports, in the crate's words.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(crate) struct Readiness {
-    pub(crate) readable: bool,
-    pub(crate) writable: bool,
-    pub(crate) read_closed: bool,
-    pub(crate) hungup: bool,
-    pub(crate) error: bool,
-}
-
 /// Readiness from one returned `kevent`:
 ///
 /// - The read filter is readable. With `EV_EOF` the peer has stopped writing (a FIN, a
@@ -252,40 +243,6 @@ pub(crate) fn readiness(event: Returned) -> Readiness {
         }
     }
     readiness
-}
-
-impl Readiness {
-    /// What both entries of one descriptor say, as one.
-    pub(crate) fn merged(self, other: Readiness) -> Readiness {
-        Readiness {
-            readable: self.readable || other.readable,
-            writable: self.writable || other.writable,
-            read_closed: self.read_closed || other.read_closed,
-            hungup: self.hungup || other.hungup,
-            error: self.error || other.error,
-        }
-    }
-
-    /// The readiness in five bits, so that a merged entry can carry its other half in a field
-    /// the crate does not otherwise read.
-    pub(crate) fn to_bits(self) -> u8 {
-        u8::from(self.readable)
-            | u8::from(self.writable) << 1
-            | u8::from(self.read_closed) << 2
-            | u8::from(self.hungup) << 3
-            | u8::from(self.error) << 4
-    }
-
-    /// The inverse of [`to_bits`](Readiness::to_bits); other bits are ignored.
-    pub(crate) fn from_bits(bits: u8) -> Readiness {
-        Readiness {
-            readable: bits & 1 != 0,
-            writable: bits & 1 << 1 != 0,
-            read_closed: bits & 1 << 2 != 0,
-            hungup: bits & 1 << 3 != 0,
-            error: bits & 1 << 4 != 0,
-        }
-    }
 }
 
 /// Makes one entry of the two a wait may return for one descriptor (its read filter and its
@@ -409,7 +366,7 @@ mod tests {
         Entry {
             fd,
             filter,
-            bits: readiness.to_bits(),
+            bits: readiness.bits(),
         }
     }
 
@@ -420,16 +377,6 @@ mod tests {
             |kept, other| kept.bits |= other.bits,
         );
         entries.truncate(n);
-    }
-
-    #[test]
-    fn readiness_survives_its_bits() {
-        for bits in 0..32 {
-            assert_eq!(Readiness::from_bits(bits).to_bits(), bits);
-        }
-        let all = Readiness::from_bits(31);
-        assert!(all.readable && all.writable && all.read_closed && all.hungup && all.error);
-        assert_eq!(Readiness::from_bits(0), Readiness::default());
     }
 
     #[test]

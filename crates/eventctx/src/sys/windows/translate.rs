@@ -7,6 +7,7 @@
 use std::io;
 
 use crate::interest::{EventType, Interest};
+pub(crate) use crate::sys::readiness::Readiness;
 
 /// `AFD_POLL_*`: what an AFD poll of one socket can report (`afd.h` of the Windows driver kit,
 /// as mio and polling use it).
@@ -72,43 +73,6 @@ pub(crate) fn poll_events(event_type: EventType) -> u32 {
         EventType::Read => always | read,
         EventType::Write => always | SEND,
         EventType::ReadWrite => always | read | SEND,
-    }
-}
-
-/// What a completed poll reports, in the crate's words.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(crate) struct Readiness {
-    pub(crate) readable: bool,
-    pub(crate) writable: bool,
-    pub(crate) read_closed: bool,
-    pub(crate) hungup: bool,
-    pub(crate) error: bool,
-}
-
-impl Readiness {
-    /// Whether anything is reported.
-    pub(crate) fn any(&self) -> bool {
-        self.readable || self.writable || self.read_closed || self.hungup || self.error
-    }
-
-    /// Packs the readiness into one byte (a ready entry's bits).
-    pub(crate) fn bits(&self) -> u8 {
-        u8::from(self.readable)
-            | u8::from(self.writable) << 1
-            | u8::from(self.read_closed) << 2
-            | u8::from(self.hungup) << 3
-            | u8::from(self.error) << 4
-    }
-
-    /// Unpacks [`bits`](Self::bits).
-    pub(crate) fn from_bits(bits: u8) -> Readiness {
-        Readiness {
-            readable: bits & 1 != 0,
-            writable: bits & 2 != 0,
-            read_closed: bits & 4 != 0,
-            hungup: bits & 8 != 0,
-            error: bits & 16 != 0,
-        }
     }
 }
 
@@ -223,13 +187,6 @@ mod tests {
         assert!(poll_failed.error && !poll_failed.readable);
         assert!(closed_locally(LOCAL_CLOSE | RECEIVE));
         assert!(!closed_locally(RECEIVE));
-    }
-
-    #[test]
-    fn readiness_survives_its_byte() {
-        for bits in 0..32u8 {
-            assert_eq!(Readiness::from_bits(bits).bits(), bits);
-        }
     }
 
     #[test]
