@@ -58,6 +58,16 @@
 #[cfg(any(eventctx_kqueue, windows, test))]
 mod readiness;
 pub(crate) mod time;
+
+/// One signal as a back-end's `Signals::read` reports it; fields a platform does not report
+/// are 0.
+pub(crate) struct RawSignal {
+    pub(crate) signal: u32,
+    pub(crate) code: i32,
+    pub(crate) pid: u32,
+    pub(crate) uid: u32,
+    pub(crate) value: i32,
+}
 #[cfg(unix)]
 pub(crate) mod unix;
 #[cfg(windows)]

@@ -24,14 +24,7 @@ pub(crate) mod numbers {
     pub(crate) const SIGWINCH: i32 = libc::SIGWINCH;
 }
 
-/// One signal as a back-end reports it; fields a platform does not report are 0.
-pub(crate) struct RawSignal {
-    pub(crate) signal: u32,
-    pub(crate) code: i32,
-    pub(crate) pid: u32,
-    pub(crate) uid: u32,
-    pub(crate) value: i32,
-}
+pub(crate) use crate::sys::RawSignal;
 
 /// A set of signal numbers, as the kernel takes it.
 #[derive(Clone, Copy)]

@@ -33,14 +33,8 @@ pub(crate) mod numbers {
 
 use numbers::{SIGBREAK, SIGINT, SIGTERM};
 
-/// One signal as reported; Windows gives no sender.
-pub(crate) struct RawSignal {
-    pub(crate) signal: u32,
-    pub(crate) code: i32,
-    pub(crate) pid: u32,
-    pub(crate) uid: u32,
-    pub(crate) value: i32,
-}
+// Windows gives no sender: `code`, `pid`, `uid` and `value` are 0.
+use crate::sys::RawSignal;
 
 /// A set of the signals above.
 #[derive(Clone, Copy, Debug, Default)]
