@@ -28,20 +28,31 @@ if [ ! -f "$dll" ] || [ scripts/windows/bcryptprimitives.c -nt "$dll" ]; then
   x86_64-w64-mingw32-gcc -shared -O2 -o "$dll" scripts/windows/bcryptprimitives.c -ladvapi32
 fi
 export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER="$wine"
+# One wine server for the whole run (it is stopped at the end), instead of one that starts
+# with each test binary and lingers after it: a binary started while the last one's server
+# shuts down can fail before printing anything. Wine's own services start with it here, away
+# from the pipes below, which they would otherwise hold open for as long as they run.
+/usr/lib/wine/wineserver -p </dev/null >/dev/null 2>&1
+"$wine" wineboot </dev/null >/dev/null 2>&1 || true
+trap '/usr/lib/wine/wineserver -k 2>/dev/null || true' EXIT
 
 # The tests: unit, integration and doctests of both published crates (the doctests that show
-# Unix-only code are marked `ignore-windows`, and counted as ignored). pipefail (above) makes a
-# failing test fail this script. Bounded in time: a test that hangs under wine fails the run
+# Unix-only code are marked `ignore-windows`, and counted as ignored); of a failure, the test,
+# its panic message and the binary's exit status are printed. pipefail (above) makes a failing
+# test fail this script. Bounded in time: a test that hangs under wine fails the run
 # instead of stalling it.
 {
   timeout 900 cargo test -q -p eventctx -p eventctx-derive --target "$target" --lib --tests 2>&1
   timeout 300 cargo test -q -p eventctx -p eventctx-derive --target "$target" --doc 2>&1
-} | grep -E "^test result|FAILED|panicked|^error" \
-  | awk '/^test result/ {p += $4; f += $6; i += $8; next} {print} END {print p " passed, " f " failed, " i " ignored (Windows, under wine)"; if (p < 180 || f > 0) exit 1}'
+} | awk '
+  /^test result/ {p += $4; f += $6; i += $8; next}
+  /panicked at/ {print; n = 3; next}   # and the message that follows
+  n > 0 {print; n--; next}
+  /FAILED|^error|^Caused by|exit status/ {print}
+  END {print p " passed, " f " failed, " i " ignored (Windows, under wine)"; if (p < 180 || f > 0) exit 1}'
 
 # The examples, unchanged, in release builds: the echo server with its load and self-check,
 # and the worker pool sharing one one-shot context (exclusive mode is refused on Windows).
 cargo build -q --release --target "$target" -p eventctx-echo --example echo --example workers
 timeout 120 "$wine" "target/$target/release/examples/echo.exe" --duration 1
 timeout 120 "$wine" "target/$target/release/examples/workers.exe" --mode shared --duration 1
-/usr/lib/wine/wineserver -k 2>/dev/null || true

@@ -315,6 +315,11 @@ fn delete_stops_reports_and_allows_adding_again() -> io::Result<()> {
     Ok(())
 }
 
+/// Unix only: Windows gives a closed handle's value at once to the next object any thread
+/// makes, and the tests here run in parallel, so a signaled `Event` of another test may take
+/// it (a context cannot tell; its docs say to delete before closing). `tests/windows.rs`
+/// closes watched handles with its tests run one at a time.
+#[cfg(unix)]
 #[test]
 fn a_closed_descriptor_is_no_longer_reported() -> io::Result<()> {
     let event = Event::new()?;

@@ -32,34 +32,34 @@ fn contexts_events_and_timers_are_send_and_sync() {
 fn one_thread_waits_while_another_adds() -> io::Result<()> {
     let ctx: Arc<EventContext<u32>> = Arc::new(EventContext::new()?);
     let events: Vec<Event> = (0..8).map(|_| Event::new()).collect::<io::Result<_>>()?;
+    let (seen_tx, seen_rx) = std::sync::mpsc::channel();
     let waiter = {
         let ctx = ctx.clone();
-        thread::spawn(move || -> io::Result<Vec<u32>> {
-            let mut seen = Vec::new();
+        thread::spawn(move || -> io::Result<()> {
             let mut distinct = std::collections::HashSet::new();
             while distinct.len() < 8 {
                 for e in ctx.wait()? {
-                    seen.push(e.token);
-                    distinct.insert(e.token);
+                    if distinct.insert(e.token) {
+                        let _ = seen_tx.send(e.token);
+                    }
                 }
             }
-            Ok(seen)
+            Ok(())
         })
     };
-    // The waiter is blocked on an empty context; descriptors arrive from this thread, signaled.
+    // The waiter is blocked on an empty context (or on the muted ones); each descriptor
+    // arrives from this thread, signaled, and must wake it. Once the waiter has reported it,
+    // it is muted, so that the next add is what wakes the waiter again. A lost wake-up fails
+    // the test after 10 s instead of hanging it.
     for (i, e) in events.iter().enumerate() {
         thread::sleep(Duration::from_millis(2));
         e.signal()?;
         ctx.add(e, i as u32)?;
-        // Muted right after the waiter has had a chance to see it, so each is seen a few times
-        // at most; what matters is that an add from here wakes the waiter there.
-        thread::sleep(Duration::from_millis(2));
+        let seen = seen_rx.recv_timeout(Duration::from_secs(10));
+        assert_eq!(seen, Ok(i as u32), "the add of {i} did not wake the waiter");
         ctx.modify(e, EventType::None, i as u32)?;
     }
-    let mut seen = waiter.join().unwrap()?;
-    seen.sort();
-    seen.dedup();
-    assert_eq!(seen, (0..8).collect::<Vec<u32>>());
+    waiter.join().unwrap()?;
     Ok(())
 }
 
