@@ -33,7 +33,6 @@
 //!
 //! let wake = Event::new()?;
 //! let mut tick = Timer::new()?;
-//! tick.reset_oneshot(Duration::from_millis(5))?;
 //! let ctx = WaitContext::build_with(&[(&wake, Token::Wake), (&tick, Token::Tick)])?;
 //!
 //! wake.signal()?;
@@ -43,7 +42,9 @@
 //! assert!(events[0].is_readable);
 //! wake.reset()?; // level-triggered: unless it is cleared, the next wait reports it again
 //!
+//! tick.reset_oneshot(Duration::from_millis(5))?;
 //! let events = ctx.wait()?; // the timer fires 5 ms after it was armed
+//! assert_eq!(events.len(), 1);
 //! assert_eq!(events[0].token, Token::Tick);
 //! # Ok::<(), std::io::Error>(())
 //! ```
