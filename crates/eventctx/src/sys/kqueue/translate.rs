@@ -259,7 +259,8 @@ pub(crate) fn merge_directions<E>(
     key: impl Fn(&E) -> (usize, Filter),
     mut merge: impl FnMut(&mut E, &E),
 ) -> usize {
-    let both = entries.iter().any(|e| key(e).1 == Filter::Read)
+    let both = entries.len() > 1
+        && entries.iter().any(|e| key(e).1 == Filter::Read)
         && entries.iter().any(|e| key(e).1 == Filter::Write);
     if !both {
         return entries.len();
