@@ -5,15 +5,56 @@
 //! - `eventctx_apple`: the Apple ones among them;
 //! - `eventctx_fine_timers`: those whose `EVFILT_TIMER` takes seconds, microseconds and
 //!   nanoseconds (Apple's, FreeBSD, NetBSD), not milliseconds only.
+//!
+//! and what each platform's back-end can do where they differ, so that a test or an example
+//! that needs one of these says so by name (`#[cfg_attr(not(eventctx_exclusive), ignore = ..)]`)
+//! instead of by a platform that happens to have it today:
+//!
+//! - `eventctx_hangups_unasked`: a descriptor watched for nothing (`EventType::None`) still
+//!   reports hang-ups and errors (epoll; Windows sockets through AFD). kqueue reports nothing.
+//! - `eventctx_exclusive`: `Interest::exclusive` (`EPOLLEXCLUSIVE`, Linux only).
+//! - `eventctx_priority`: `Interest::priority` (`EPOLLPRI`, Linux only).
+//! - `eventctx_signal_sender`: `SignalInfo` names the sender of a signal (signalfd).
+//! - `eventctx_cycle_refused`: a cycle of contexts added to each other is refused with
+//!   `ELOOP` (epoll). kqueue's answer is not established, and Windows refuses any nesting.
+//! - `eventctx_edge`: edge-triggered interest (epoll, kqueue; refused on Windows).
+//!
+//! The crate's README and its `platforms` documentation say the same in prose.
 
 fn main() {
     const APPLE: &[&str] = &["macos", "ios", "tvos", "watchos", "visionos"];
     const BSD: &[&str] = &["freebsd", "netbsd", "openbsd", "dragonfly"];
-    for name in ["eventctx_kqueue", "eventctx_apple", "eventctx_fine_timers"] {
+    const CAPABILITIES: &[&str] = &[
+        "eventctx_hangups_unasked",
+        "eventctx_exclusive",
+        "eventctx_priority",
+        "eventctx_signal_sender",
+        "eventctx_cycle_refused",
+        "eventctx_edge",
+    ];
+    for name in ["eventctx_kqueue", "eventctx_apple", "eventctx_fine_timers"]
+        .iter()
+        .chain(CAPABILITIES)
+    {
         println!("cargo::rustc-check-cfg=cfg({name})");
     }
     println!("cargo::rerun-if-changed=build.rs");
     let os = std::env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
+    let linux = os == "linux" || os == "android";
+    let windows = os == "windows";
+    let capabilities: &[(&str, bool)] = &[
+        ("eventctx_hangups_unasked", linux || windows),
+        ("eventctx_exclusive", linux),
+        ("eventctx_priority", linux),
+        ("eventctx_signal_sender", linux),
+        ("eventctx_cycle_refused", linux),
+        ("eventctx_edge", !windows),
+    ];
+    for (name, has) in capabilities {
+        if *has {
+            println!("cargo::rustc-cfg={name}");
+        }
+    }
     let apple = APPLE.contains(&os.as_str());
     if apple || BSD.contains(&os.as_str()) {
         println!("cargo::rustc-cfg=eventctx_kqueue");

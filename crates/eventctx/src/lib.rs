@@ -78,6 +78,7 @@
 extern crate self as eventctx;
 
 mod descriptor;
+mod errno;
 mod event;
 mod event_context;
 mod events;
@@ -96,8 +97,11 @@ mod worker_thread;
 
 pub use descriptor::{
     AsRawDescriptor, AsRawDescriptors, Descriptor, FromRawDescriptor, IntoRawDescriptor,
-    RawDescriptor, SafeDescriptor,
+    RawDescriptor, SafeDescriptor, clone_descriptor, set_nonblocking, validate_raw_descriptor,
 };
+#[cfg(unix)]
+pub use descriptor::{add_fd_flags, clear_fd_flags};
+pub use errno::{ErrnoExt, errno_result};
 pub use event::{Event, EventExt, EventWaitResult};
 pub use event_context::{EVENT_CONTEXT_MAX_EVENTS, EventContext};
 pub use events::{Events, EventsIter};
@@ -187,31 +191,6 @@ pub type Result<T> = std::io::Result<T>;
 /// # Ok::<(), SysError>(())
 /// ```
 pub type Error = std::io::Error;
-
-/// `Err` with the calling thread's last OS error (`errno`), as crosvm's `errno_result`: for the
-/// line after a `libc` call that failed.
-///
-/// # Errors
-///
-/// Always: that is what it is for.
-///
-/// # Examples
-///
-/// ```ignore-windows
-/// fn close(fd: i32) -> eventctx::Result<()> {
-///     // SAFETY: closing a number that is not open does no harm: the kernel says EBADF.
-///     if unsafe { libc::close(fd) } < 0 {
-///         return eventctx::errno_result();
-///     }
-///     Ok(())
-/// }
-///
-/// let error = close(-1).unwrap_err();
-/// assert_eq!(error.raw_os_error(), Some(libc::EBADF));
-/// ```
-pub fn errno_result<T>() -> Result<T> {
-    Err(std::io::Error::last_os_error())
-}
 
 #[doc = include_str!("../docs/migrating-from-crosvm.md")]
 pub mod migrating_from_crosvm {}

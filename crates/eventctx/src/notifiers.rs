@@ -1,5 +1,6 @@
 //! `ReadNotifier` and `CloseNotifier`: the descriptor to watch for an object that is not
-//! itself the descriptor. (The impls for `UnixStream` are in `crate::os::unix`.)
+//! itself the descriptor. (The impls for `UnixStream` are in `crate::os::unix`; `File`'s is
+//! here, as in crosvm.)
 
 use crate::AsRawDescriptor;
 
@@ -48,4 +49,13 @@ pub trait ReadNotifier {
 pub trait CloseNotifier {
     /// The descriptor that reports a hang-up when the peer goes.
     fn get_close_notifier(&self) -> &dyn AsRawDescriptor;
+}
+
+/// The file itself, as in crosvm: a character device, a FIFO or a pipe opened as a `File` is
+/// readable when it has something to read. (A regular file cannot be watched: contexts refuse
+/// it with `EPERM`, as epoll does.)
+impl ReadNotifier for std::fs::File {
+    fn get_read_notifier(&self) -> &dyn AsRawDescriptor {
+        self
+    }
 }

@@ -72,8 +72,12 @@ pub(crate) struct RawSignal {
 pub(crate) mod unix;
 #[cfg(windows)]
 mod windows;
+#[cfg(unix)]
+pub(crate) use unix::descriptor;
 #[cfg(windows)]
 pub(crate) use windows::console::control_event;
+#[cfg(windows)]
+pub(crate) use windows::descriptor;
 #[cfg(windows)]
 pub(crate) use windows::{
     console as signals, event,
@@ -118,8 +122,8 @@ pub(crate) use {
 /// benchmark, measured with callgrind.
 #[allow(unsafe_code)]
 #[inline(always)]
-pub(crate) fn fill_triggered<T: crate::EventToken>(
-    events: &mut smallvec::SmallVec<[crate::TriggeredEvent<T>; 16]>,
+pub(crate) fn fill_triggered<T: crate::token::EventToken>(
+    events: &mut smallvec::SmallVec<[crate::interest::TriggeredEvent<T>; 16]>,
     ready: &[ReadyEvent],
 ) {
     debug_assert!(events.is_empty() && !events.spilled());

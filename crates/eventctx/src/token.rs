@@ -105,10 +105,18 @@ impl EventToken for () {
     fn from_raw_token(_data: u64) -> Self {}
 }
 
-/// Support for the code that `#[derive(EventToken)]` generates. Not a public API.
+/// Support for the code that `#[derive(EventToken)]` and `handle_eintr_errno!` generate. Not
+/// a public API.
 #[doc(hidden)]
 pub mod __private {
     use std::fmt::Debug;
+
+    /// Whether the calling thread's last error is `EINTR`.
+    #[cfg(unix)]
+    #[inline]
+    pub fn last_error_is_eintr() -> bool {
+        crate::sys::descriptor::last_error_is_eintr()
+    }
 
     /// A type that can ride beside a variant index in a token.
     #[diagnostic::on_unimplemented(

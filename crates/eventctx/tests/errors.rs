@@ -5,10 +5,12 @@
 
 use std::fs::File;
 use std::io;
-use std::os::fd::{AsRawFd, RawFd};
+use std::os::fd::RawFd;
 use std::time::Duration;
 
 use eventctx::{AsRawDescriptor, Event, EventContext, EventType, RawDescriptor, Timer};
+
+mod support;
 
 /// A descriptor number, whatever it refers to.
 struct Raw(RawFd);
@@ -21,20 +23,6 @@ impl AsRawDescriptor for Raw {
 
 fn errno<T: std::fmt::Debug>(result: io::Result<T>) -> i32 {
     result.unwrap_err().raw_os_error().expect("an errno")
-}
-
-/// A descriptor number that is closed now, and stays closed: a copy placed at a high number
-/// and closed. (The number of a just-closed low descriptor is soon reused by whatever a test
-/// running beside this one opens next.)
-fn closed_fd() -> io::Result<RawFd> {
-    let event = Event::new()?;
-    // SAFETY: F_DUPFD_CLOEXEC and close take and return plain numbers; the copy is ours alone
-    // and closed right away.
-    let high = unsafe { libc::fcntl(event.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 7000) };
-    assert!(high >= 7000, "{}", io::Error::last_os_error());
-    // SAFETY: as above.
-    assert_eq!(unsafe { libc::close(high) }, 0);
-    Ok(high)
 }
 
 #[test]
@@ -59,7 +47,7 @@ fn negative_descriptors_are_ebadf_for_every_call() -> io::Result<()> {
 fn closed_descriptors_are_ebadf() -> io::Result<()> {
     let ctx: EventContext<u32> = EventContext::new()?;
     // Numbers far above anything this process opens are closed.
-    for fd in [closed_fd()?, 1 << 20, RawFd::MAX] {
+    for fd in [support::closed_descriptor()?, 1 << 20, RawFd::MAX] {
         let fd = Raw(fd);
         assert_eq!(errno(ctx.add(&fd, 1)), libc::EBADF);
         assert_eq!(errno(ctx.modify(&fd, EventType::Read, 1)), libc::EBADF);
@@ -121,6 +109,10 @@ fn a_context_added_to_itself_is_einval() -> io::Result<()> {
     Ok(())
 }
 
+#[cfg_attr(
+    not(eventctx_cycle_refused),
+    ignore = "a cycle of kqueues: the kernel's answer is not established"
+)]
 #[test]
 fn contexts_added_to_each_other_in_a_cycle_are_eloop() -> io::Result<()> {
     let a: EventContext<u32> = EventContext::new()?;

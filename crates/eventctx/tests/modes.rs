@@ -104,6 +104,10 @@ fn edge_and_oneshot_together() -> io::Result<()> {
 
 /// TCP urgent data (`send(MSG_OOB)`) is priority data: `EPOLLPRI`.
 #[cfg(unix)]
+#[cfg_attr(
+    not(eventctx_priority),
+    ignore = "priority interest is Linux-only (EPOLLPRI)"
+)]
 #[test]
 fn urgent_tcp_data_is_priority() -> io::Result<()> {
     let (client, server) = support::tcp_pair()?;
@@ -142,6 +146,10 @@ fn urgent_tcp_data_is_priority() -> io::Result<()> {
 }
 
 #[cfg(unix)]
+#[cfg_attr(
+    not(eventctx_exclusive),
+    ignore = "exclusive interest is Linux-only (EPOLLEXCLUSIVE)"
+)]
 #[test]
 fn exclusive_rules_are_einval() -> io::Result<()> {
     let event = Event::new()?;
@@ -178,6 +186,10 @@ fn exclusive_rules_are_einval() -> io::Result<()> {
 /// Without `EPOLLRDHUP` (which the kernel refuses beside `EPOLLEXCLUSIVE`), a peer's
 /// half-close is readable (a read returns 0), without `is_read_closed`.
 #[cfg(unix)]
+#[cfg_attr(
+    not(eventctx_exclusive),
+    ignore = "exclusive interest is Linux-only (EPOLLEXCLUSIVE)"
+)]
 #[test]
 fn exclusive_read_reports_a_half_close_as_readable() -> io::Result<()> {
     let (client, server) = support::tcp_pair()?;
@@ -202,6 +214,10 @@ fn exclusive_read_reports_a_half_close_as_readable() -> io::Result<()> {
 /// A listener in two contexts, exclusive in both: a connection wakes a context, and the
 /// waiter that accepts it gets it.
 #[cfg(unix)]
+#[cfg_attr(
+    not(eventctx_exclusive),
+    ignore = "exclusive interest is Linux-only (EPOLLEXCLUSIVE)"
+)]
 #[test]
 fn an_exclusive_listener_in_two_contexts_hands_out_connections() -> io::Result<()> {
     let listener = TcpListener::bind("127.0.0.1:0")?;

@@ -54,6 +54,44 @@ pub fn pipe() -> io::Result<(std::fs::File, std::fs::File)> {
     Ok((r.into(), w.into()))
 }
 
+/// The platform's code for a descriptor that is not open: `EBADF`, or `ERROR_INVALID_HANDLE`
+/// on Windows.
+#[cfg(unix)]
+pub const BAD_DESCRIPTOR: i32 = libc::EBADF;
+/// The platform's code for a descriptor that is not open: `EBADF`, or `ERROR_INVALID_HANDLE`
+/// on Windows.
+#[cfg(windows)]
+pub const BAD_DESCRIPTOR: i32 = 6;
+
+/// A descriptor number that is closed now, and stays closed.
+///
+/// On Unix, a copy of an open descriptor placed at a high number and closed (the number of a
+/// just-closed low descriptor is soon reused by whatever a test running beside it opens next).
+/// On Windows, a handle value far above any a test process is given.
+#[cfg(unix)]
+pub fn closed_descriptor() -> io::Result<eventctx::RawDescriptor> {
+    let (r, _w) = pipe()?;
+    // SAFETY: F_DUPFD_CLOEXEC and close take and return plain numbers; the copy is ours alone
+    // and closed right away.
+    let high = unsafe { libc::fcntl(r.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 7000) };
+    if high < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: as above.
+    assert_eq!(unsafe { libc::close(high) }, 0);
+    Ok(high)
+}
+
+/// A descriptor number that is closed now, and stays closed.
+///
+/// On Unix, a copy of an open descriptor placed at a high number and closed (the number of a
+/// just-closed low descriptor is soon reused by whatever a test running beside it opens next).
+/// On Windows, a handle value far above any a test process is given.
+#[cfg(windows)]
+pub fn closed_descriptor() -> io::Result<eventctx::RawDescriptor> {
+    Ok((0x3FFF_FFF0usize) as eventctx::RawDescriptor)
+}
+
 /// The process's resident memory, in bytes.
 ///
 /// Read from `/proc/self/statm` on Linux; 0 elsewhere, where the tests do not check it.

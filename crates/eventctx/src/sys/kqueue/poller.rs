@@ -95,7 +95,8 @@ impl Poller {
     /// Changes what `fd` is watched for, and its token; re-arms a one-shot descriptor.
     pub(crate) fn modify(&self, fd: RawFd, interest: Interest, data: u64) -> io::Result<()> {
         translate::check(interest, true)?;
-        borrow_raw(fd)?;
+        // A closed descriptor is EBADF, as epoll answers, before the table says "not watched".
+        rustix::io::fcntl_getfd(borrow_raw(fd)?)?;
         let mut watched = self.lock();
         let Some(&old) = watched.get(&fd) else {
             return Err(Errno::NOENT.into());

@@ -1,6 +1,7 @@
 //! What every Unix back-end shares: borrowing a caller's raw descriptor, waiting for one
 //! descriptor with `poll`, signal masks, the socket-pair `Event`, errors for bad pids.
 
+pub(crate) mod descriptor;
 pub(crate) mod signal_mask;
 #[cfg(any(
     eventctx_pipe_event,

@@ -34,8 +34,8 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use windows_sys::Win32::Foundation::{
-    ERROR_ALREADY_EXISTS, ERROR_INVALID_HANDLE, ERROR_NOT_FOUND, HANDLE, INVALID_HANDLE_VALUE,
-    STATUS_CANCELLED, WAIT_ABANDONED_0, WAIT_OBJECT_0, WAIT_TIMEOUT,
+    ERROR_ALREADY_EXISTS, ERROR_INVALID_HANDLE, ERROR_NOT_FOUND, GetHandleInformation, HANDLE,
+    INVALID_HANDLE_VALUE, STATUS_CANCELLED, WAIT_ABANDONED_0, WAIT_OBJECT_0, WAIT_TIMEOUT,
 };
 use windows_sys::Win32::Storage::FileSystem::{
     FILE_TYPE_CHAR, FILE_TYPE_DISK, FILE_TYPE_PIPE, GetFileType,
@@ -244,6 +244,9 @@ impl Poller {
     /// Changes what `handle` is watched for, and its token; re-arms a one-shot one.
     pub(crate) fn modify(&self, handle: HANDLE, interest: Interest, token: u64) -> io::Result<()> {
         translate::check(interest, true)?;
+        // A closed handle is ERROR_INVALID_HANDLE, as `add` and epoll's EBADF, before the
+        // registry says "not watched".
+        check_open(handle)?;
         let mut registry = self.lock();
         let Some(entry) = registry.entries.get_mut(&(handle as usize)) else {
             // std files ERROR_NOT_FOUND under no kind; the portable kind wins, the code is
@@ -783,6 +786,19 @@ unsafe extern "system" fn on_signaled(context: *mut c_void, _timed_out: bool) {
         (*source).fired.store(true, Ordering::Release);
         PostQueuedCompletionStatus((*source).port, 0, HANDLE_KEY, context.cast::<OVERLAPPED>());
     }
+}
+
+/// `ERROR_INVALID_HANDLE` for a null, invalid or closed handle.
+fn check_open(handle: HANDLE) -> io::Result<()> {
+    if handle.is_null() || handle == INVALID_HANDLE_VALUE {
+        return Err(os_error(ERROR_INVALID_HANDLE));
+    }
+    let mut flags = 0u32;
+    // SAFETY: GetHandleInformation only reads the handle table and writes one u32.
+    if unsafe { GetHandleInformation(handle, &mut flags) } == 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
 }
 
 /// What `handle` is: a socket (with its base socket), or a handle to wait for. A disk file is

@@ -6,6 +6,7 @@
 
 pub(crate) mod afd;
 pub(crate) mod console;
+pub(crate) mod descriptor;
 pub(crate) mod event;
 pub(crate) mod iocp;
 pub(crate) mod process;
