@@ -52,6 +52,10 @@ pub enum EventType {
 /// `is_hungup` is set exactly when crosvm sets it (`EPOLLHUP`), so a crosvm loop that deletes a
 /// descriptor on `is_hungup` before reading it loses no data to a half-close.
 ///
+/// The table is epoll's, which Windows follows for sockets. kqueue reports a full hang-up as
+/// `is_hungup` only to write interest; to read interest it is `is_read_closed`, as a
+/// half-close is (see the [platforms](crate::platforms) page).
+///
 /// # Examples
 ///
 /// ```ignore-windows
@@ -72,8 +76,8 @@ pub enum EventType {
 /// near.read_to_end(&mut rest)?; // read what is left (up to the 0), then delete
 /// assert_eq!(rest, b"bye");
 ///
-/// drop(far); // now gone both ways
-/// assert!(ctx.wait()?[0].is_hungup);
+/// drop(far); // now gone both ways: `is_hungup` too on Linux (kqueue: with write interest)
+/// assert!(ctx.wait()?[0].is_read_closed);
 /// ctx.delete(&near)?;
 /// # Ok::<(), std::io::Error>(())
 /// ```
@@ -122,7 +126,7 @@ pub struct TriggeredEvent<T: EventToken> {
 ///
 /// On macOS and the BSDs (kqueue) `edge` is `EV_CLEAR` and `oneshot` is `EV_DISPATCH`;
 /// `priority`, `exclusive`, and one-shot interest in both directions are refused with
-/// `io::ErrorKind::Unsupported` (see the README's platform table).
+/// `io::ErrorKind::Unsupported` (see the [platforms](crate::platforms) page).
 ///
 /// [`EventContext::add_for_event`]: crate::EventContext::add_for_event
 ///
@@ -223,6 +227,9 @@ impl Interest {
     /// [`is_priority`](TriggeredEvent::is_priority): TCP urgent data (`MSG_OOB`), a changed
     /// `sysfs` attribute, a pseudo-terminal's state change.
     ///
+    /// Linux only: kqueue and Windows refuse it with
+    /// [`Unsupported`](std::io::ErrorKind::Unsupported) when it is added.
+    ///
     /// # Examples
     ///
     /// ```
@@ -248,9 +255,12 @@ impl Interest {
     /// with exclusive read interest a peer's half-close is reported as **readable** (a read
     /// returns 0), without `is_read_closed`; a full hang-up (`EPOLLHUP`) is still `is_hungup`.
     ///
+    /// Linux only: kqueue and Windows refuse it with
+    /// [`Unsupported`](std::io::ErrorKind::Unsupported) (the misuses above stay `EINVAL`).
+    ///
     /// # Examples
     ///
-    /// ```ignore-windows
+    /// ```ignore-windows,ignore-apple,ignore-bsd,ignore-dragonfly
     /// use std::net::TcpListener;
     /// use eventctx::{EventContext, EventType, Interest};
     ///

@@ -9,7 +9,8 @@
 //! On Linux the context is an epoll instance; [`Event`] is an eventfd, [`Timer`] a timerfd and
 //! [`Signals`] a signalfd (how a daemon handles `SIGTERM` in its wait loop). On macOS, iOS and
 //! the BSDs the context is a kqueue, on Windows an I/O completion port (sockets through AFD, any
-//! waitable handle), and the README's platform table says what differs there.
+//! waitable handle), and the [platforms] page says what differs there and how each
+//! platform is checked.
 //! A wait that finds descriptors ready is one system call. A wait with a finite timeout first
 //! checks without blocking (cheaper in the kernel than a call that could block); when that
 //! finds nothing it makes the blocking call too, and the next 32 waits skip the check, so a
@@ -194,6 +195,9 @@ pub type Error = std::io::Error;
 
 #[doc = include_str!("../docs/migrating-from-crosvm.md")]
 pub mod migrating_from_crosvm {}
+
+#[doc = include_str!("../docs/platforms.md")]
+pub mod platforms {}
 
 // The README's code runs as a doctest.
 #[doc = include_str!("../README.md")]

@@ -30,20 +30,22 @@ pub trait ReadNotifier {
 
 /// An object that names the descriptor to watch to learn that its peer has gone.
 ///
-/// For a socket it is the socket itself: a context reports `is_hungup` (or `is_read_closed`
-/// for a half-close) on it.
+/// For a socket it is the socket itself. Watched for reading, it reports `is_read_closed`
+/// when the peer closes or shuts down its side (on Linux also `is_hungup` for a full close).
+/// Watched for nothing (`EventType::None`), it reports the hang-up alone on Linux and Windows;
+/// kqueue reports nothing for such a descriptor, so portable code watches it for reading.
 ///
 /// # Examples
 ///
 /// ```ignore-windows
 /// use std::os::unix::net::UnixStream;
-/// use eventctx::{CloseNotifier, EventType, WaitContext};
+/// use eventctx::{CloseNotifier, WaitContext};
 ///
 /// let (near, far) = UnixStream::pair()?;
 /// let ctx: WaitContext<u8> = WaitContext::new()?;
-/// ctx.add_for_event(near.get_close_notifier(), EventType::None, 1)?;
+/// ctx.add(near.get_close_notifier(), 1)?;
 /// drop(far);
-/// assert!(ctx.wait()?[0].is_hungup);
+/// assert!(ctx.wait()?[0].is_read_closed);
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub trait CloseNotifier {

@@ -70,7 +70,6 @@ use crate::{AsRawDescriptor, Result};
 /// assert_eq!(ctx.wait()?[0].token, Token::Signal);
 /// let info = signals.read()?.expect("a signal is pending");
 /// assert_eq!(info.signal, signal::SIGUSR1);
-/// assert_eq!(info.sender(), Some(std::process::id())); // sent by this process
 /// assert!(signals.read()?.is_none());
 /// # Ok::<(), std::io::Error>(())
 /// ```
@@ -81,9 +80,12 @@ pub struct Signals {
 
 /// One signal, as [`Signals::read`] reports it.
 ///
+/// On Linux every field is the kernel's record (signalfd). kqueue reports the signal alone:
+/// `code`, `pid`, `uid` and `value` are 0 and [`sender`](SignalInfo::sender) is `None`.
+///
 /// # Examples
 ///
-/// ```ignore-windows
+/// ```ignore-windows,ignore-apple,ignore-bsd,ignore-dragonfly
 /// use eventctx::{ProcessExit, Signals, signal};
 ///
 /// let signals = Signals::new(&[signal::SIGUSR2])?;
@@ -112,11 +114,12 @@ pub struct SignalInfo {
 impl SignalInfo {
     /// The process that sent the signal, when a process sent it with `kill`, `sigqueue`,
     /// `raise` or `tgkill`; `None` for a signal the kernel sent (`SIGCHLD`, `SIGPIPE`,
-    /// ...), whose `pid` means something else or nothing.
+    /// ...), whose `pid` means something else or nothing. Always `None` where the platform
+    /// does not say who sent a signal (kqueue, Windows).
     ///
     /// # Examples
     ///
-    /// ```ignore-windows
+    /// ```ignore-windows,ignore-apple,ignore-bsd,ignore-dragonfly
     /// let info = eventctx::SignalInfo { signal: 15, code: 0, pid: 42, uid: 0, value: 0 };
     /// assert_eq!(info.sender(), Some(42)); // code SI_USER: kill(2)
     /// let kernel = eventctx::SignalInfo { code: 0x80, ..info };

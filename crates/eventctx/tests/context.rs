@@ -35,12 +35,12 @@ fn new_context_has_nothing_to_report() -> io::Result<()> {
 fn modify_of_a_closed_descriptor_is_a_bad_descriptor() -> io::Result<()> {
     let ctx: EventContext<u32> = EventContext::new()?;
     let closed = Descriptor(support::closed_descriptor()?);
-    for result in [
-        ctx.add(&closed, 1),
-        ctx.modify(&closed, EventType::Read, 1),
-        ctx.delete(&closed),
+    for (call, result) in [
+        ("add", ctx.add(&closed, 1)),
+        ("modify", ctx.modify(&closed, EventType::Read, 1)),
+        ("delete", ctx.delete(&closed)),
     ] {
-        let error = result.unwrap_err();
+        let error = result.expect_err(call);
         assert_eq!(
             error.raw_os_error(),
             Some(support::BAD_DESCRIPTOR),

@@ -110,3 +110,40 @@ fn the_readme_loads_no_image_from_a_relative_path() {
         );
     }
 }
+
+/// The platforms are named in one place (the platforms page), and no page says the crate runs
+/// on Linux alone: it did once, and the guide kept saying so after it no longer was true.
+#[test]
+fn no_page_says_the_crate_is_linux_only() {
+    const PLATFORMS: &str = include_str!("../docs/platforms.md");
+    const WORKSPACE: &str = include_str!("../../../README.md");
+    let pages = [
+        ("README", README),
+        ("guide", GUIDE),
+        ("platforms", PLATFORMS),
+        ("workspace README", WORKSPACE),
+    ];
+    for (name, page) in pages {
+        let flat = page.split_whitespace().collect::<Vec<_>>().join(" ");
+        for claim in [
+            "eventctx is Linux",
+            "supports Linux and Android.",
+            "Linux-only crate",
+            "nothing yet",
+        ] {
+            assert!(!flat.contains(claim), "the {name} says {claim:?}");
+        }
+    }
+    for page in [README, GUIDE] {
+        assert!(
+            page.contains("platforms"),
+            "every page links to the platforms page"
+        );
+    }
+    for platform in ["Linux", "macOS", "FreeBSD", "Windows"] {
+        assert!(
+            PLATFORMS.contains(platform),
+            "the platforms page names {platform}"
+        );
+    }
+}
