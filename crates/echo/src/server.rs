@@ -1,5 +1,6 @@
 //! The echo server: one `WaitContext` for the listener, every client, a stats `Timer`, a
-//! back-off `Timer`, a shutdown `Event` and, when given, the process's `Signals`.
+//! back-off `Timer`, the connections' timeouts (one `Deadlines`), a shutdown `Event` and, when
+//! given, the process's `Signals`.
 
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
@@ -7,13 +8,16 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use eventctx::{Event, EventToken, EventType, Signals, Timer, TriggeredEvent, WaitContext};
+use eventctx::{
+    Deadlines, Event, EventToken, EventType, Signals, Timer, TriggeredEvent, WaitContext,
+};
 
 #[derive(EventToken, Clone, Copy, Debug, PartialEq)]
 enum Token {
     Listener,
     Client(u32),
     Tick,
+    Timeouts,
     Backoff,
     Stop,
     Shutdown,
@@ -135,6 +139,26 @@ struct Connection {
     last_progress: Instant,
 }
 
+impl Connection {
+    /// Whether echoes wait for the peer to take them (or input waits for room to echo it).
+    fn is_waiting(&self) -> bool {
+        !self.pending.is_empty() || self.room_wait
+    }
+
+    /// When the connection is to be closed if it makes no progress before: `stall_timeout`
+    /// after its last progress while something waits, `idle_timeout` after it while nothing
+    /// does; none once the peer is done sending and nothing waits (it closes at once then).
+    fn timeout(&self, config: &ServerConfig) -> Option<Instant> {
+        if self.is_waiting() {
+            Some(self.last_progress + config.stall_timeout)
+        } else if self.eof {
+            None
+        } else {
+            Some(self.last_progress + config.idle_timeout)
+        }
+    }
+}
+
 /// Counters the server keeps up to date while it runs, readable from other threads.
 #[derive(Debug, Default)]
 pub struct Progress {
@@ -217,6 +241,10 @@ pub struct Server {
     /// Whether the current run out of descriptors was reported already.
     exhaustion_reported: bool,
     tick: Timer,
+    /// Each connection's idle or stall deadline, keyed by its id. An entry is moved only when
+    /// the connection starts or stops having echoes waiting; progress in between moves the
+    /// deadline lazily, when it comes due (see `timeouts_due`).
+    timeouts: Deadlines<u32>,
     backoff: Timer,
     stop: Timer,
     shutdown: Event,
@@ -247,9 +275,11 @@ impl Server {
             stop.reset_oneshot(after)?;
         }
         let backoff = Timer::new()?;
+        let timeouts = Deadlines::new()?;
         let ctx = WaitContext::build_with(&[
             (&listener, Token::Listener),
             (&tick, Token::Tick),
+            (&timeouts, Token::Timeouts),
             (&backoff, Token::Backoff),
             (&stop, Token::Stop),
             (&shutdown, Token::Shutdown),
@@ -263,6 +293,7 @@ impl Server {
             accepting: true,
             exhaustion_reported: false,
             tick,
+            timeouts,
             backoff,
             stop,
             shutdown,
@@ -311,8 +342,8 @@ impl Server {
                             release_free_memory(); // idle: give freed buffers back to the OS
                         }
                         last = now;
-                        self.close_stalled()?;
                     }
+                    Token::Timeouts => self.timeouts_due()?,
                     Token::Backoff => {
                         self.backoff.mark_waited()?;
                         self.resume_accepting()?;
@@ -415,14 +446,16 @@ impl Server {
             self.free.push(id);
             return Err(e);
         }
+        let now = Instant::now();
         self.connections[id as usize] = Some(Connection {
             stream,
             pending: Pending::default(),
             interest: EventType::Read,
             eof: false,
             room_wait: false,
-            last_progress: Instant::now(),
+            last_progress: now,
         });
+        self.timeouts.insert(id, now + self.config.idle_timeout);
         self.stats.accepted += 1;
         self.progress.accepted.fetch_add(1, Ordering::Relaxed);
         Ok(())
@@ -464,6 +497,7 @@ impl Server {
         };
         let before = conn.pending.len();
         let held_before = conn.pending.capacity();
+        let was_waiting = conn.is_waiting();
         let over_total = self.buffered >= self.config.max_buffered;
         let mut read = 0;
         let mut open = true;
@@ -552,24 +586,40 @@ impl Server {
             self.ctx.modify(&conn.stream, interest, Token::Client(id))?;
             conn.interest = interest;
         }
+        // The timeout that applies changed (stall while echoes wait, idle otherwise): its
+        // deadline moves now, since it may come sooner than the one set.
+        if conn.is_waiting() != was_waiting {
+            match conn.timeout(&self.config) {
+                Some(at) => self.timeouts.insert(id, at),
+                None => self.timeouts.remove(&id),
+            };
+        }
         Ok(())
     }
 
     /// Closes the connections whose echoes have waited `stall_timeout` with none taken, and
-    /// those with nothing waiting that sent nothing for `idle_timeout`.
-    fn close_stalled(&mut self) -> io::Result<()> {
-        for id in 0..self.connections.len() as u32 {
+    /// those with nothing waiting that sent nothing for `idle_timeout`. Only the connections
+    /// whose deadline came are looked at: one that made progress since its deadline was set
+    /// gets a new one, counted from that progress.
+    fn timeouts_due(&mut self) -> io::Result<()> {
+        let now = Instant::now();
+        for id in self.timeouts.expired() {
             let Some(conn) = &self.connections[id as usize] else {
                 continue;
             };
-            let quiet = conn.last_progress.elapsed();
-            let waiting = !conn.pending.is_empty() || conn.room_wait;
-            if waiting && quiet >= self.config.stall_timeout {
-                self.stats.stalled += 1;
-                self.close(id, true)?;
-            } else if !waiting && !conn.eof && quiet >= self.config.idle_timeout {
-                self.stats.idle_closed += 1;
-                self.close(id, true)?;
+            match conn.timeout(&self.config) {
+                Some(at) if at <= now => {
+                    if conn.is_waiting() {
+                        self.stats.stalled += 1;
+                    } else {
+                        self.stats.idle_closed += 1;
+                    }
+                    self.close(id, true)?;
+                }
+                Some(at) => {
+                    self.timeouts.insert(id, at);
+                }
+                None => {}
             }
         }
         Ok(())
@@ -600,6 +650,7 @@ impl Server {
 
     fn close(&mut self, id: u32, by_client: bool) -> io::Result<()> {
         if let Some(conn) = self.connections[id as usize].take() {
+            self.timeouts.remove(&id);
             // Deleted before it is dropped: a hung-up socket left in the context would be
             // reported by every wait.
             self.ctx.delete(&conn.stream)?;

@@ -218,10 +218,23 @@ fn idle_timeout() -> io::Result<()> {
         .collect::<io::Result<_>>()?;
     let mut talker = TcpStream::connect(addr)?;
     let start = Instant::now();
-    // The talker keeps talking for 2.5 s; the silent ones are closed after 1 to 2 s (the check
-    // runs each second).
+    // The talker keeps talking for 2.5 s; the silent ones are closed when their deadline
+    // comes, 1 s after they connected, never before.
+    let mut checked_early = false;
     while start.elapsed() < Duration::from_millis(2500) {
         echo(&mut talker, b"ping")?;
+        if !checked_early && start.elapsed() >= Duration::from_millis(500) {
+            for s in &mut silent {
+                s.set_nonblocking(true)?;
+                let early = s.read(&mut [0u8; 8]);
+                assert!(
+                    matches!(&early, Err(e) if e.kind() == io::ErrorKind::WouldBlock),
+                    "closed before its idle timeout: {early:?}"
+                );
+                s.set_nonblocking(false)?;
+            }
+            checked_early = true;
+        }
         std::thread::sleep(Duration::from_millis(100));
     }
     for s in &mut silent {

@@ -52,7 +52,7 @@ fn a_peer_that_stops_reading_is_closed_and_the_others_are_served() -> io::Result
     }
     assert!(rounds > 50, "{rounds} rounds");
 
-    // By now (1 s without progress, checked each second) the server has closed the stalled
+    // By now (1 s without progress, when its deadline came) the server has closed the stalled
     // peer: its writes fail, or its reads see the end.
     stalled.set_nonblocking(false)?;
     stalled.set_read_timeout(Some(Duration::from_secs(5)))?;

@@ -15,6 +15,7 @@ mod backends;
 mod echo;
 mod fds;
 mod plot;
+mod queues;
 mod scenario;
 mod threads;
 
@@ -73,6 +74,8 @@ fn sample(
 
 struct Options {
     quick: bool,
+    /// Only the deadline and channel tables.
+    queues_only: bool,
     rounds: usize,
     out: PathBuf,
     instr: Option<(Scenario, String, usize)>,
@@ -81,6 +84,7 @@ struct Options {
 fn parse_args() -> io::Result<Options> {
     let mut opts = Options {
         quick: false,
+        queues_only: false,
         rounds: 0,
         out: PathBuf::from("target/eventctx-bench"),
         instr: None,
@@ -95,6 +99,7 @@ fn parse_args() -> io::Result<Options> {
         };
         match arg.as_str() {
             "--quick" => opts.quick = true,
+            "--queues" => opts.queues_only = true,
             "--rounds" => opts.rounds = value()?.parse().map_err(|_| bad("bad --rounds".into()))?,
             "--out" => opts.out = PathBuf::from(value()?),
             "--instr" => instr = Some(value()?),
@@ -102,7 +107,7 @@ fn parse_args() -> io::Result<Options> {
             "--iters" => iters = value()?.parse().map_err(|_| bad("bad --iters".into()))?,
             "-h" | "--help" => {
                 println!(
-                    "usage: eventctx-bench [--quick] [--rounds N] [--out DIR]\n       \
+                    "usage: eventctx-bench [--quick] [--queues] [--rounds N] [--out DIR]\n       \
                      eventctx-bench --instr ping|idle|churn|burst|wake --backend NAME [--iters N]\n\
                      back-ends: {}",
                     BACKENDS.join(" ")
@@ -143,6 +148,11 @@ type Results = BTreeMap<(String, &'static str), Vec<Sample>>;
 fn run(opts: Options) -> io::Result<()> {
     let limit = fds::raise_fd_limit()?;
     let spare = fds::eventfds(1)?.remove(0);
+
+    if opts.queues_only {
+        print!("{}", queue_tables(&opts, limit)?);
+        return Ok(());
+    }
 
     if let Some((scenario, backend, iters)) = opts.instr {
         // One back-end, one scenario, a fixed number of iterations: for callgrind and strace.
@@ -253,9 +263,13 @@ fn run(opts: Options) -> io::Result<()> {
         threads::herd(true, herd_rounds)?,
     );
 
+    drop((all, burst)); // a `Timer` per key needs the room
+    let queues = queue_tables(&opts, limit)?;
+
     std::fs::create_dir_all(&opts.out)?;
     let mut table = report(&results, &scenarios, &echo, clients)?;
     table.push_str(&pool_report(&pools, herd, herd_rounds));
+    table.push_str(&queues);
     print!("{table}");
     write_csv(&opts, &results, &echo)?;
     let series: Vec<(&str, Vec<(usize, f64)>)> = BACKENDS
@@ -407,6 +421,82 @@ fn report(
         out.push('\n');
     }
     Ok(out)
+}
+
+/// Many deadlines, and a channel a context watches: every kind in each round, interleaved.
+fn queue_tables(opts: &Options, limit: u64) -> io::Result<String> {
+    // Many deadlines, and a channel a context watches: every kind in each round.
+    let queue_rounds = opts.rounds.clamp(1, 3);
+    let fd_room = (limit as usize).saturating_sub(600);
+    let mut deadline_rows: BTreeMap<(u32, &str), Vec<Option<queues::Phases>>> = BTreeMap::new();
+    let mut order: Vec<&str> = Vec::new();
+    for _ in 0..queue_rounds {
+        for n in DEADLINE_KEYS {
+            for (name, phases) in queues::deadlines(n, fd_room)? {
+                if !order.contains(&name) {
+                    order.push(name);
+                }
+                deadline_rows.entry((n, name)).or_default().push(phases);
+            }
+        }
+    }
+    let round_trips = if opts.quick { 2_000 } else { 20_000 };
+    let mut channels: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
+    for _ in 0..opts.rounds.min(5) {
+        for name in queues::CHANNELS {
+            let ns = queues::channel_ping_pong(name, round_trips)?;
+            channels.entry(name).or_default().push(ns);
+        }
+    }
+
+    Ok(queue_report(&deadline_rows, &order, &channels, round_trips))
+}
+
+/// Key counts for the deadline table.
+const DEADLINE_KEYS: [u32; 2] = [1_000, 100_000];
+
+fn queue_report(
+    rows: &BTreeMap<(u32, &str), Vec<Option<queues::Phases>>>,
+    order: &[&str],
+    channels: &BTreeMap<&str, Vec<f64>>,
+    round_trips: u32,
+) -> String {
+    let rounds = rows.values().next().map_or(0, Vec::len);
+    let mut out = format!(
+        "\ndeadlines: ns per key and phase, median of {rounds} rounds; ratio to Deadlines in \
+         the same phase (expire 1: ns per call that finds one key due of all)\n{:<18} {:>8} \
+         {:>19} {:>19} {:>19} {:>19} {:>19}\n",
+        "queue", "keys", "insert", "move", "expire all", "expire 1", "remove"
+    );
+    for n in DEADLINE_KEYS {
+        let base = &rows[&(n, order[0])];
+        for name in order {
+            let samples = &rows[&(n, *name)];
+            let _ = write!(out, "{name:<18} {n:>8}");
+            if samples.iter().any(Option::is_none) {
+                let _ = writeln!(out, "   not run: a descriptor per key is past the limit");
+                continue;
+            }
+            for phase in 0..queues::PHASES {
+                let m = median(samples, |p| p.unwrap()[phase]);
+                let b = median(base, |p| p.unwrap()[phase]);
+                let _ = write!(out, " {m:>10.1} ({:>5.2}x)", m / b);
+            }
+            out.push('\n');
+        }
+    }
+    let base = median(&channels["eventctx channel"], |x| *x);
+    let _ = write!(
+        out,
+        "\nchannel ping-pong between two threads, each waiting on its own loop: ns per round \
+         trip, median of {} rounds of {round_trips}; ratio to eventctx's channel\n",
+        channels.values().next().map_or(0, Vec::len)
+    );
+    for name in queues::CHANNELS {
+        let m = median(&channels[name], |x| *x);
+        let _ = writeln!(out, "{name:<18} {m:>10.0} ({:>5.2}x)", m / base);
+    }
+    out
 }
 
 /// Thread counts for the pool table.

@@ -8,8 +8,8 @@
 //! ```
 //!
 //! One `WaitContext` watches everything: the `Signals` (`SIGINT`, `SIGTERM`), a `ProcessExit`
-//! per running child (one event per exit, where `SIGCHLD` would merge several), and a `Timer`
-//! per child for its restart. Children are started through `Signals::restore_in_child`, so
+//! per running child (one event per exit, where `SIGCHLD` would merge several), and one
+//! `Deadlines` for every child's restart (one descriptor, however many children). Children are started through `Signals::restore_in_child`, so
 //! that they do not inherit the blocked `SIGTERM` and die of it when told to stop. Every child
 //! is reaped (`Child::wait`) when its exit is reported: no zombies.
 //!
@@ -23,7 +23,7 @@ mod unix {
     use std::process::{Child, Command, ExitCode, ExitStatus};
     use std::time::{Duration, Instant};
 
-    use eventctx::{EventToken, ProcessExit, Signals, Timer, WaitContext, signal};
+    use eventctx::{Deadlines, EventToken, ProcessExit, Signals, Timer, WaitContext, signal};
 
     const USAGE: &str = "\
 usage: supervisor [--children N] [--self-check] [--] COMMAND [ARGS...]
@@ -44,7 +44,7 @@ usage: supervisor [--children N] [--self-check] [--] COMMAND [ARGS...]
     enum Token {
         Signal,
         Exit(u32),
-        Restart(u32),
+        Restarts,
         StopDeadline,
         SelfCheck,
     }
@@ -52,7 +52,6 @@ usage: supervisor [--children N] [--self-check] [--] COMMAND [ARGS...]
     /// One supervised copy of the command.
     struct Slot {
         running: Option<(Child, ProcessExit, Instant)>,
-        restart: Timer,
         backoff: Duration,
         /// Exits in a row that came sooner than `HEALTHY_RUN` after the start.
         quick_failures: u32,
@@ -176,13 +175,13 @@ usage: supervisor [--children N] [--self-check] [--] COMMAND [ARGS...]
     fn run(signals: &Signals, opts: &Options) -> std::io::Result<bool> {
         let ctx: WaitContext<Token> = WaitContext::new()?;
         ctx.add(signals, Token::Signal)?;
+        // Each child that waits to be restarted has a deadline here, keyed by its slot.
+        let mut restarts: Deadlines<usize> = Deadlines::new()?;
+        ctx.add(&restarts, Token::Restarts)?;
         let mut slots = Vec::with_capacity(opts.children);
-        for i in 0..opts.children {
-            let restart = Timer::new()?;
-            ctx.add(&restart, Token::Restart(i as u32))?;
+        for _ in 0..opts.children {
             slots.push(Slot {
                 running: None,
-                restart,
                 backoff: MIN_BACKOFF,
                 quick_failures: 0,
                 delays: Vec::new(),
@@ -219,8 +218,8 @@ usage: supervisor [--children N] [--self-check] [--] COMMAND [ARGS...]
                             if !stopping {
                                 println!("signal {}: stopping every child", info.signal);
                                 stopping = true;
-                                for slot in &mut slots {
-                                    slot.restart.clear()?;
+                                for (i, slot) in slots.iter().enumerate() {
+                                    restarts.remove(&i);
                                     if let Some((_, exit, _)) = &slot.running {
                                         // ESRCH: it has exited already; its exit event follows.
                                         let _ = exit.send_signal(signal::SIGTERM);
@@ -262,23 +261,23 @@ usage: supervisor [--children N] [--self-check] [--] COMMAND [ARGS...]
                             started.elapsed().as_secs_f64(),
                             slot.backoff.as_millis()
                         );
-                        slot.restart.reset_oneshot(slot.backoff)?;
+                        restarts.insert_after(i as usize, slot.backoff);
                     }
-                    Token::Restart(i) => {
-                        let slot = &mut slots[i as usize];
-                        slot.restart.mark_waited()?;
-                        if stopping {
-                            continue;
-                        }
-                        if let Err(e) = start(&ctx, signals, opts, &mut slots, i as usize) {
-                            // Out of processes or descriptors, say: try again later.
-                            let slot = &mut slots[i as usize];
-                            slot.backoff = (slot.backoff * 2).min(MAX_BACKOFF);
-                            println!(
-                                "child {i}: {e}; retrying in {} ms",
-                                slot.backoff.as_millis()
-                            );
-                            slot.restart.reset_oneshot(slot.backoff)?;
+                    Token::Restarts => {
+                        for i in restarts.expired() {
+                            if stopping {
+                                continue;
+                            }
+                            if let Err(e) = start(&ctx, signals, opts, &mut slots, i) {
+                                // Out of processes or descriptors, say: try again later.
+                                let slot = &mut slots[i];
+                                slot.backoff = (slot.backoff * 2).min(MAX_BACKOFF);
+                                println!(
+                                    "child {i}: {e}; retrying in {} ms",
+                                    slot.backoff.as_millis()
+                                );
+                                restarts.insert_after(i, slot.backoff);
+                            }
                         }
                     }
                     Token::StopDeadline => {

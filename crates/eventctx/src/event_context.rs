@@ -66,6 +66,56 @@ pub const EVENT_CONTEXT_MAX_EVENTS: usize = 16;
 /// assert_eq!(&buf, b"hi");
 /// # Ok::<(), std::io::Error>(())
 /// ```
+///
+/// # Deleting during a batch
+///
+/// A wait returns a batch of events taken at one moment. If the handler of one event deletes
+/// (or closes) *another* descriptor, the batch may still hold an event for it, and that event
+/// reaches the loop after the delete. It is stale, and worse when its token has been given to
+/// a new descriptor meanwhile (a connection slot reused, a number the system gave out again):
+/// the new descriptor's handler then runs for readiness it never had, and may block on a read
+/// or drop a connection that did nothing wrong. The context cannot take the event back; the
+/// loop forgets it:
+///
+/// - with [`wait`](Self::wait) (a `SmallVec`), take the events one at a time from the front,
+///   and `retain` the rest without the deleted token;
+/// - with [`wait_into`](Self::wait_into), call [`Events::forget`] with the deleted token, and
+///   go through the batch with [`Events::get`], which skips what was forgotten.
+///
+/// A descriptor that deletes *itself* needs nothing: each descriptor is reported once per
+/// batch.
+///
+/// ```
+/// use eventctx::{Event, EventContext, EventToken};
+///
+/// #[derive(EventToken, Clone, Copy, Debug, PartialEq)]
+/// enum Token {
+///     Control,
+///     Client(u32),
+/// }
+///
+/// let control = Event::new()?;
+/// let client = Event::new()?;
+/// let ctx = EventContext::build_with(&[(&control, Token::Control), (&client, Token::Client(0))])?;
+/// control.signal()?; // "drop client 0"
+/// client.signal()?;
+///
+/// let mut events = ctx.wait()?;
+/// let mut handled = Vec::new();
+/// while !events.is_empty() {
+///     let event = events.remove(0);
+///     handled.push(event.token);
+///     if event.token == Token::Control {
+///         control.reset()?;
+///         ctx.delete(&client)?;
+///         events.retain(|e| e.token != Token::Client(0)); // its event is stale now
+///     }
+/// }
+/// // Whichever came first in the batch, client 0 was not handled after its delete.
+/// let control_at = handled.iter().position(|t| *t == Token::Control).unwrap();
+/// assert!(!handled[control_at..].contains(&Token::Client(0)));
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub struct EventContext<T> {
     pub(crate) poller: sys::Poller,
     // Tokens go in and come out by value and are never shared between threads by reference,
@@ -501,6 +551,7 @@ impl<T: EventToken> EventContext<T> {
     #[doc(alias = "epoll_wait")]
     #[inline]
     pub fn wait_into(&self, events: &mut Events<T>, timeout: Option<Duration>) -> Result<usize> {
+        events.forgotten.clear();
         self.poller.wait_vec(&mut events.ready.0, timeout)
     }
 

@@ -38,6 +38,9 @@ use crate::{EventToken, TriggeredEvent};
 /// ```
 pub struct Events<T> {
     pub(crate) ready: sys::ReadyEvents,
+    /// The raw tokens [`forget`](Events::forget) was called with since the last wait: usually
+    /// none, so iterating pays one test of emptiness per event.
+    pub(crate) forgotten: Vec<u64>,
     tokens: PhantomData<fn() -> T>,
 }
 
@@ -55,6 +58,7 @@ impl<T: EventToken> Events<T> {
     pub fn with_capacity(capacity: usize) -> Events<T> {
         Events {
             ready: sys::ReadyEvents(Vec::with_capacity(capacity.max(1))),
+            forgotten: Vec::new(),
             tokens: PhantomData,
         }
     }
@@ -72,7 +76,8 @@ impl<T: EventToken> Events<T> {
         self.ready.0.capacity()
     }
 
-    /// How many events the last wait put in the buffer.
+    /// How many events the last wait put in the buffer (forgotten ones included: indexes for
+    /// [`get`](Events::get) run up to it).
     ///
     /// # Examples
     ///
@@ -108,6 +113,70 @@ impl<T: EventToken> Events<T> {
     /// ```
     pub fn clear(&mut self) {
         self.ready.0.clear();
+        self.forgotten.clear();
+    }
+
+    /// The event at `index` in the order the kernel gave them, or `None` past the end or when
+    /// its token was [`forget`](Events::forget)-ten.
+    ///
+    /// With it, a loop can handle the events one at a time and still call `forget` between
+    /// two of them (an iterator borrows the buffer for the whole loop).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use eventctx::{Event, EventContext, Events};
+    ///
+    /// let event = Event::new()?;
+    /// let ctx = EventContext::build_with(&[(&event, 3u8)])?;
+    /// event.signal()?;
+    /// let mut events = Events::with_capacity(4);
+    /// ctx.wait_into(&mut events, None)?;
+    /// assert_eq!(events.get(0).map(|e| e.token), Some(3));
+    /// assert!(events.get(1).is_none());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[must_use]
+    pub fn get(&self, index: usize) -> Option<TriggeredEvent<T>> {
+        let entry = self.ready.0.get(index)?;
+        if !self.forgotten.is_empty() && self.forgotten.contains(&sys::raw_token(entry)) {
+            return None;
+        }
+        Some(sys::triggered(entry))
+    }
+
+    /// Drops every event of this batch that carries `token`: [`iter`](Events::iter) and
+    /// [`get`](Events::get) skip them from now until the next wait.
+    ///
+    /// Call it when a handler deletes a descriptor (or closes it) while the batch is being
+    /// handled: the batch may still hold an event for that descriptor, taken before the
+    /// delete, and if its token now names a new descriptor (a reused connection slot, a
+    /// number the system gave out again), that stale event would reach the new one's handler.
+    /// See [deleting during a batch](crate::EventContext#deleting-during-a-batch).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use eventctx::{Event, EventContext, Events};
+    ///
+    /// let (a, b) = (Event::new()?, Event::new()?);
+    /// let ctx = EventContext::build_with(&[(&a, 1u32), (&b, 2u32)])?;
+    /// a.signal()?;
+    /// b.signal()?;
+    /// let mut events = Events::with_capacity(8);
+    /// ctx.wait_into(&mut events, None)?;
+    /// for i in 0..events.len() {
+    ///     let Some(event) = events.get(i) else { continue }; // forgotten
+    ///     let other = 3 - event.token;
+    ///     // The handler of either one deletes the other, which must not be handled after.
+    ///     ctx.delete(if other == 1 { &a } else { &b })?;
+    ///     events.forget(&other);
+    /// }
+    /// assert_eq!(events.iter().count(), 1);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn forget(&mut self, token: &T) {
+        self.forgotten.push(token.as_raw_token());
     }
 
     /// The events of the last wait, in the order the kernel gave them.
@@ -131,6 +200,7 @@ impl<T: EventToken> Events<T> {
     pub fn iter(&self) -> EventsIter<'_, T> {
         EventsIter {
             ready: self.ready.0.iter(),
+            forgotten: &self.forgotten,
             tokens: PhantomData,
         }
     }
@@ -151,7 +221,8 @@ impl<T: EventToken + fmt::Debug> fmt::Debug for Events<T> {
     }
 }
 
-/// The events in an [`Events`] buffer, as [`TriggeredEvent`]s.
+/// The events in an [`Events`] buffer, as [`TriggeredEvent`]s, less those whose token was
+/// [`forget`](Events::forget)-ten.
 ///
 /// # Examples
 ///
@@ -165,7 +236,7 @@ impl<T: EventToken + fmt::Debug> fmt::Debug for Events<T> {
 /// let mut events = Events::with_capacity(8);
 /// ctx.wait_into(&mut events, None)?;
 /// let mut iter = events.iter();
-/// assert_eq!(iter.len(), 2);
+/// assert_eq!(iter.size_hint(), (2, Some(2)));
 /// let mut tokens: Vec<u32> = iter.by_ref().map(|e| e.token).collect();
 /// tokens.sort();
 /// assert_eq!(tokens, [1, 2]);
@@ -175,6 +246,7 @@ impl<T: EventToken + fmt::Debug> fmt::Debug for Events<T> {
 #[must_use = "iterators are lazy and do nothing unless consumed"]
 pub struct EventsIter<'a, T> {
     ready: std::slice::Iter<'a, sys::ReadyEvent>,
+    forgotten: &'a [u64],
     tokens: PhantomData<fn() -> T>,
 }
 
@@ -183,15 +255,23 @@ impl<T: EventToken> Iterator for EventsIter<'_, T> {
 
     #[inline]
     fn next(&mut self) -> Option<TriggeredEvent<T>> {
-        self.ready.next().map(sys::triggered)
+        if self.forgotten.is_empty() {
+            return self.ready.next().map(sys::triggered);
+        }
+        self.ready
+            .find(|entry| !self.forgotten.contains(&sys::raw_token(entry)))
+            .map(sys::triggered)
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        self.ready.size_hint()
+        let left = self.ready.len();
+        if self.forgotten.is_empty() {
+            (left, Some(left))
+        } else {
+            (0, Some(left))
+        }
     }
 }
-
-impl<T: EventToken> ExactSizeIterator for EventsIter<'_, T> {}
 impl<T: EventToken> FusedIterator for EventsIter<'_, T> {}
 
 impl<T> fmt::Debug for EventsIter<'_, T> {

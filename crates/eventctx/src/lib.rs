@@ -78,6 +78,8 @@
 // Lets `#[derive(EventToken)]`, which names `::eventctx`, work inside this crate too.
 extern crate self as eventctx;
 
+pub mod channel;
+mod deadlines;
 mod descriptor;
 mod errno;
 mod event;
@@ -96,6 +98,7 @@ mod token;
 mod wait_context;
 mod worker_thread;
 
+pub use deadlines::Deadlines;
 pub use descriptor::{
     AsRawDescriptor, AsRawDescriptors, Descriptor, FromRawDescriptor, IntoRawDescriptor,
     RawDescriptor, SafeDescriptor, clone_descriptor, set_nonblocking, validate_raw_descriptor,

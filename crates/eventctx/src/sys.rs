@@ -13,7 +13,8 @@
 //!   capacity, never grows it), and `AsFd`. `data` is the token's `u64`; `None` as timeout
 //!   waits forever. None of these allocates.
 //! - `ReadyEvent`: one entry filled in by `wait`, `ReadyEvents(Vec<ReadyEvent>)` (`Send`,
-//!   `Sync`), and `triggered::<T>(&ReadyEvent) -> TriggeredEvent<T>`.
+//!   `Sync`), `triggered::<T>(&ReadyEvent) -> TriggeredEvent<T>` and `raw_token(&ReadyEvent)
+//!   -> u64`.
 //! - `event::Event`: `new`, `signal(u64)`, `read_blocking`, `read_nowait -> Option<u64>`,
 //!   `wait_readable(&mut Deadline) -> bool`, `try_clone`, `into_fd` and `AsFd` (the end a
 //!   context watches). Its descriptor is blocking; its own reads and writes never block.
@@ -54,6 +55,8 @@
 //! eventctx_pipe_event` puts the socket-pair `Event` in place of eventfd on Linux, so that the
 //! test suite runs against it here.
 
+/// What a `channel::Receiver` is watched through.
+pub(crate) mod doorbell;
 /// Readiness worked out by a back-end (kqueue, Windows), and its byte.
 #[cfg(any(eventctx_kqueue, windows, test))]
 mod readiness;
@@ -81,7 +84,7 @@ pub(crate) use windows::descriptor;
 #[cfg(windows)]
 pub(crate) use windows::{
     console as signals, event,
-    iocp::{Poller, ReadyEvent, ReadyEvents, triggered},
+    iocp::{Poller, ReadyEvent, ReadyEvents, raw_token, triggered},
     process, timer,
 };
 /// The Windows back-end's decisions, unit-tested on every host.
@@ -100,7 +103,7 @@ mod linux;
 pub(crate) use linux::eventfd as event;
 #[cfg(any(target_os = "linux", target_os = "android"))]
 pub(crate) use linux::{
-    epoll::{Poller, ReadyEvent, ReadyEvents, triggered},
+    epoll::{Poller, ReadyEvent, ReadyEvents, raw_token, triggered},
     pidfd as process, signalfd as signals, timerfd as timer,
 };
 #[cfg(all(any(target_os = "linux", target_os = "android"), eventctx_pipe_event))]
@@ -108,7 +111,7 @@ pub(crate) use unix::socket_event as event;
 #[cfg(eventctx_kqueue)]
 pub(crate) use {
     kqueue::{
-        poller::{Poller, ReadyEvent, ReadyEvents, triggered},
+        poller::{Poller, ReadyEvent, ReadyEvents, raw_token, triggered},
         process, signals, timer,
     },
     unix::socket_event as event,

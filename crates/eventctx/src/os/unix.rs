@@ -7,8 +7,9 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd, RawF
 use std::os::unix::net::UnixStream;
 
 use crate::{
-    AsRawDescriptor, CloseNotifier, Descriptor, Event, EventContext, EventToken, FakeTimer,
-    FromRawDescriptor, IntoRawDescriptor, ProcessExit, ReadNotifier, Signals, Timer,
+    AsRawDescriptor, CloseNotifier, Deadlines, Descriptor, Event, EventContext, EventToken,
+    FakeTimer, FromRawDescriptor, IntoRawDescriptor, ProcessExit, ReadNotifier, Signals, Timer,
+    channel,
 };
 
 /// The operating system's handle for an open file: a file descriptor on Unix, a `HANDLE` on
@@ -122,6 +123,32 @@ descriptor! {
     Timer => |this| this.ops.inner.as_fd();
     Signals => |this| this.inner.as_fd();
     ProcessExit => |this| this.inner.as_fd();
+}
+
+/// The timer underneath.
+impl<K> AsFd for Deadlines<K> {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.timer.as_fd()
+    }
+}
+
+impl<K> AsRawFd for Deadlines<K> {
+    fn as_raw_fd(&self) -> RawFd {
+        self.timer.as_raw_fd()
+    }
+}
+
+/// The read end of the pipe that says a message is queued.
+impl<T> AsFd for channel::Receiver<T> {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.shared.bell.0.as_fd()
+    }
+}
+
+impl<T> AsRawFd for channel::Receiver<T> {
+    fn as_raw_fd(&self) -> RawFd {
+        self.shared.bell.0.as_raw_fd()
+    }
 }
 
 impl<T> AsFd for EventContext<T> {

@@ -11,8 +11,8 @@ use std::os::windows::io::{
 
 use crate::sys;
 use crate::{
-    AsRawDescriptor, Descriptor, Event, EventContext, EventToken, FakeTimer, FromRawDescriptor,
-    IntoRawDescriptor, ProcessExit, Signals, Timer,
+    AsRawDescriptor, Deadlines, Descriptor, Event, EventContext, EventToken, FakeTimer,
+    FromRawDescriptor, IntoRawDescriptor, ProcessExit, Signals, Timer, channel,
 };
 
 /// The operating system's handle for an open file: a file descriptor on Unix, a `HANDLE` on
@@ -128,6 +128,20 @@ macro_rules! handle {
             }
         }
     )*};
+}
+
+/// The timer underneath.
+impl<K> AsRawDescriptor for Deadlines<K> {
+    fn as_raw_descriptor(&self) -> RawDescriptor {
+        self.timer.as_raw_descriptor()
+    }
+}
+
+/// The loopback socket that says a message is queued, passed as a handle as sockets are.
+impl<T> AsRawDescriptor for channel::Receiver<T> {
+    fn as_raw_descriptor(&self) -> RawDescriptor {
+        self.shared.bell.0.as_raw_descriptor()
+    }
 }
 
 handle! {

@@ -281,6 +281,12 @@ fn merge(events: &mut [ReadyEvent]) -> usize {
     )
 }
 
+/// The token's bits of one entry.
+#[inline]
+pub(crate) fn raw_token(event: &ReadyEvent) -> u64 {
+    kevent::token(&event.0)
+}
+
 /// Reads one entry.
 #[inline]
 pub(crate) fn triggered<T: EventToken>(event: &ReadyEvent) -> TriggeredEvent<T> {

@@ -225,6 +225,12 @@ impl AsRawFd for Poller {
     }
 }
 
+/// The token's bits of one entry.
+#[inline]
+pub(crate) fn raw_token(event: &ReadyEvent) -> u64 {
+    event.data.u64()
+}
+
 /// Reads one entry. `epoll_event` is packed on x86-64, so its fields are copied out, never
 /// borrowed.
 #[inline]

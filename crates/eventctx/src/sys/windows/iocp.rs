@@ -74,6 +74,12 @@ pub(crate) struct ReadyEvent {
 /// A reusable buffer of ready events, behind the public `Events`.
 pub(crate) struct ReadyEvents(pub(crate) Vec<ReadyEvent>);
 
+/// The token's bits of one entry.
+#[inline]
+pub(crate) fn raw_token(event: &ReadyEvent) -> u64 {
+    event.token
+}
+
 /// Reads one entry.
 #[inline]
 pub(crate) fn triggered<T: EventToken>(event: &ReadyEvent) -> TriggeredEvent<T> {
