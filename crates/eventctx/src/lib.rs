@@ -68,6 +68,12 @@
 //! - **Other modes.** [`EventContext::add_with`] takes an [`Interest`]: edge-triggered,
 //!   one-shot (for a pool of threads sharing one context), priority data, or exclusive
 //!   wake-ups; [`Interest`] says when to use each, and its trap.
+//! - **Many deadlines, and channels.** [`Deadlines`] keeps any number of keyed deadlines
+//!   behind one descriptor (an idle timeout per connection, a back-off per child);
+//!   [`channel`] gives a typed queue whose receiver a context watches.
+//! - **Deleting during a batch.** A handler that deletes *another* descriptor must drop that
+//!   descriptor's event from the batch it is handling: see
+//!   [deleting during a batch](EventContext#deleting-during-a-batch).
 //! - **Batches of 16.** [`EventContext::wait`] returns at most 16 events. When more are ready,
 //!   the next wait returns the others: the kernel rotates its ready list, so none is starved.
 //!   [`EventContext::wait_into`] fills a reusable [`Events`] buffer of any size instead.
