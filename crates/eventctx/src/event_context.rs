@@ -551,7 +551,7 @@ impl<T: EventToken> EventContext<T> {
     #[doc(alias = "epoll_wait")]
     #[inline]
     pub fn wait_into(&self, events: &mut Events<T>, timeout: Option<Duration>) -> Result<usize> {
-        events.forgotten.clear();
+        *events.handed.get_mut() = 0;
         self.poller.wait_vec(&mut events.ready.0, timeout)
     }
 

@@ -3,6 +3,7 @@
 use std::fmt;
 use std::iter::FusedIterator;
 use std::marker::PhantomData;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::sys;
 use crate::{EventToken, TriggeredEvent};
@@ -38,9 +39,10 @@ use crate::{EventToken, TriggeredEvent};
 /// ```
 pub struct Events<T> {
     pub(crate) ready: sys::ReadyEvents,
-    /// The raw tokens [`forget`](Events::forget) was called with since the last wait: usually
-    /// none, so iterating pays one test of emptiness per event.
-    pub(crate) forgotten: Vec<u64>,
+    /// How far [`get`](Events::get) has gone in this batch: [`forget`](Events::forget) drops
+    /// the entries from here on. An atomic only so that `Events` stays `Sync`; it is read and
+    /// written with relaxed loads and stores, never raced on by the crate.
+    pub(crate) handed: AtomicUsize,
     tokens: PhantomData<fn() -> T>,
 }
 
@@ -58,7 +60,7 @@ impl<T: EventToken> Events<T> {
     pub fn with_capacity(capacity: usize) -> Events<T> {
         Events {
             ready: sys::ReadyEvents(Vec::with_capacity(capacity.max(1))),
-            forgotten: Vec::new(),
+            handed: AtomicUsize::new(0),
             tokens: PhantomData,
         }
     }
@@ -76,8 +78,7 @@ impl<T: EventToken> Events<T> {
         self.ready.0.capacity()
     }
 
-    /// How many events the last wait put in the buffer (forgotten ones included: indexes for
-    /// [`get`](Events::get) run up to it).
+    /// How many events the last wait put in the buffer.
     ///
     /// # Examples
     ///
@@ -113,14 +114,16 @@ impl<T: EventToken> Events<T> {
     /// ```
     pub fn clear(&mut self) {
         self.ready.0.clear();
-        self.forgotten.clear();
+        *self.handed.get_mut() = 0;
     }
 
-    /// The event at `index` in the order the kernel gave them, or `None` past the end or when
-    /// its token was [`forget`](Events::forget)-ten.
+    /// The event at `index`, in the order the kernel gave them (as [`iter`](Events::iter)
+    /// goes), or `None` past the end.
     ///
-    /// With it, a loop can handle the events one at a time and still call `forget` between
-    /// two of them (an iterator borrows the buffer for the whole loop).
+    /// With it, a loop can handle the events one at a time and call
+    /// [`forget`](Events::forget) between two of them, which an iterator (borrowing the buffer
+    /// for the whole loop) does not allow. Loop to the length taken before the loop: a
+    /// `forget` shortens the buffer, and the indexes past the new end give `None`.
     ///
     /// # Examples
     ///
@@ -139,14 +142,16 @@ impl<T: EventToken> Events<T> {
     #[must_use]
     pub fn get(&self, index: usize) -> Option<TriggeredEvent<T>> {
         let entry = self.ready.0.get(index)?;
-        if !self.forgotten.is_empty() && self.forgotten.contains(&sys::raw_token(entry)) {
-            return None;
+        if self.handed.load(Ordering::Relaxed) <= index {
+            self.handed.store(index + 1, Ordering::Relaxed);
         }
         Some(sys::triggered(entry))
     }
 
-    /// Drops every event of this batch that carries `token`: [`iter`](Events::iter) and
-    /// [`get`](Events::get) skip them from now until the next wait.
+    /// Drops the events of this batch that carry `token` and come after the last one
+    /// [`get`](Events::get) returned (all of them when `get` has not been called since the
+    /// wait): the loop that goes on with `get`, and any later [`iter`](Events::iter), no
+    /// longer see them. The events after them move up, in their order.
     ///
     /// Call it when a handler deletes a descriptor (or closes it) while the batch is being
     /// handled: the batch may still hold an event for that descriptor, taken before the
@@ -165,18 +170,31 @@ impl<T: EventToken> Events<T> {
     /// b.signal()?;
     /// let mut events = Events::with_capacity(8);
     /// ctx.wait_into(&mut events, None)?;
+    /// let mut handled = Vec::new();
     /// for i in 0..events.len() {
-    ///     let Some(event) = events.get(i) else { continue }; // forgotten
+    ///     let Some(event) = events.get(i) else { break }; // past the end: some were forgotten
+    ///     handled.push(event.token);
+    ///     // Either one's handler deletes the other, which must not be handled after it.
     ///     let other = 3 - event.token;
-    ///     // The handler of either one deletes the other, which must not be handled after.
     ///     ctx.delete(if other == 1 { &a } else { &b })?;
     ///     events.forget(&other);
     /// }
+    /// assert_eq!(handled.len(), 1);
     /// assert_eq!(events.iter().count(), 1);
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn forget(&mut self, token: &T) {
-        self.forgotten.push(token.as_raw_token());
+        let raw = token.as_raw_token();
+        let entries = &mut self.ready.0;
+        let from = (*self.handed.get_mut()).min(entries.len());
+        let mut kept = from;
+        for i in from..entries.len() {
+            if sys::raw_token(&entries[i]) != raw {
+                entries.swap(kept, i);
+                kept += 1;
+            }
+        }
+        entries.truncate(kept);
     }
 
     /// The events of the last wait, in the order the kernel gave them.
@@ -200,7 +218,6 @@ impl<T: EventToken> Events<T> {
     pub fn iter(&self) -> EventsIter<'_, T> {
         EventsIter {
             ready: self.ready.0.iter(),
-            forgotten: &self.forgotten,
             tokens: PhantomData,
         }
     }
@@ -221,8 +238,7 @@ impl<T: EventToken + fmt::Debug> fmt::Debug for Events<T> {
     }
 }
 
-/// The events in an [`Events`] buffer, as [`TriggeredEvent`]s, less those whose token was
-/// [`forget`](Events::forget)-ten.
+/// The events in an [`Events`] buffer, as [`TriggeredEvent`]s.
 ///
 /// # Examples
 ///
@@ -236,7 +252,7 @@ impl<T: EventToken + fmt::Debug> fmt::Debug for Events<T> {
 /// let mut events = Events::with_capacity(8);
 /// ctx.wait_into(&mut events, None)?;
 /// let mut iter = events.iter();
-/// assert_eq!(iter.size_hint(), (2, Some(2)));
+/// assert_eq!(iter.len(), 2);
 /// let mut tokens: Vec<u32> = iter.by_ref().map(|e| e.token).collect();
 /// tokens.sort();
 /// assert_eq!(tokens, [1, 2]);
@@ -246,7 +262,6 @@ impl<T: EventToken + fmt::Debug> fmt::Debug for Events<T> {
 #[must_use = "iterators are lazy and do nothing unless consumed"]
 pub struct EventsIter<'a, T> {
     ready: std::slice::Iter<'a, sys::ReadyEvent>,
-    forgotten: &'a [u64],
     tokens: PhantomData<fn() -> T>,
 }
 
@@ -255,23 +270,15 @@ impl<T: EventToken> Iterator for EventsIter<'_, T> {
 
     #[inline]
     fn next(&mut self) -> Option<TriggeredEvent<T>> {
-        if self.forgotten.is_empty() {
-            return self.ready.next().map(sys::triggered);
-        }
-        self.ready
-            .find(|entry| !self.forgotten.contains(&sys::raw_token(entry)))
-            .map(sys::triggered)
+        self.ready.next().map(sys::triggered)
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        let left = self.ready.len();
-        if self.forgotten.is_empty() {
-            (left, Some(left))
-        } else {
-            (0, Some(left))
-        }
+        self.ready.size_hint()
     }
 }
+
+impl<T: EventToken> ExactSizeIterator for EventsIter<'_, T> {}
 impl<T: EventToken> FusedIterator for EventsIter<'_, T> {}
 
 impl<T> fmt::Debug for EventsIter<'_, T> {
