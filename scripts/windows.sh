@@ -32,6 +32,8 @@ export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER="$wine"
 # with each test binary and lingers after it: a binary started while the last one's server
 # shuts down can fail before printing anything. Wine's own services start with it here, away
 # from the pipes below, which they would otherwise hold open for as long as they run.
+# A server left running for this prefix (by an earlier run or by hand) would make `-p` fail.
+WINEPREFIX="$WINEPREFIX" /usr/lib/wine/wineserver -k </dev/null >/dev/null 2>&1 || true
 /usr/lib/wine/wineserver -p </dev/null >/dev/null 2>&1
 "$wine" wineboot </dev/null >/dev/null 2>&1 || true
 trap '/usr/lib/wine/wineserver -k 2>/dev/null || true' EXIT

@@ -18,6 +18,7 @@ mod plot;
 mod queues;
 mod scenario;
 mod threads;
+mod timeouts;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -76,6 +77,8 @@ struct Options {
     quick: bool,
     /// Only the deadline and channel tables.
     queues_only: bool,
+    /// Only the timeout table.
+    timeouts_only: bool,
     rounds: usize,
     out: PathBuf,
     instr: Option<(Scenario, String, usize)>,
@@ -85,6 +88,7 @@ fn parse_args() -> io::Result<Options> {
     let mut opts = Options {
         quick: false,
         queues_only: false,
+        timeouts_only: false,
         rounds: 0,
         out: PathBuf::from("target/eventctx-bench"),
         instr: None,
@@ -100,6 +104,7 @@ fn parse_args() -> io::Result<Options> {
         match arg.as_str() {
             "--quick" => opts.quick = true,
             "--queues" => opts.queues_only = true,
+            "--timeouts" => opts.timeouts_only = true,
             "--rounds" => opts.rounds = value()?.parse().map_err(|_| bad("bad --rounds".into()))?,
             "--out" => opts.out = PathBuf::from(value()?),
             "--instr" => instr = Some(value()?),
@@ -107,7 +112,7 @@ fn parse_args() -> io::Result<Options> {
             "--iters" => iters = value()?.parse().map_err(|_| bad("bad --iters".into()))?,
             "-h" | "--help" => {
                 println!(
-                    "usage: eventctx-bench [--quick] [--queues] [--rounds N] [--out DIR]\n       \
+                    "usage: eventctx-bench [--quick] [--queues | --timeouts] [--rounds N] [--out DIR]\n       \
                      eventctx-bench --instr ping|idle|churn|burst|wake --backend NAME [--iters N]\n\
                      back-ends: {}",
                     BACKENDS.join(" ")
@@ -149,6 +154,10 @@ fn run(opts: Options) -> io::Result<()> {
     let limit = fds::raise_fd_limit()?;
     let spare = fds::eventfds(1)?.remove(0);
 
+    if opts.timeouts_only {
+        print!("{}", timeout_table(&opts)?);
+        return Ok(());
+    }
     if opts.queues_only {
         print!("{}", queue_tables(&opts, limit)?);
         return Ok(());
@@ -265,11 +274,13 @@ fn run(opts: Options) -> io::Result<()> {
 
     drop((all, burst)); // a `Timer` per key needs the room
     let queues = queue_tables(&opts, limit)?;
+    let timeouts = timeout_table(&opts)?;
 
     std::fs::create_dir_all(&opts.out)?;
     let mut table = report(&results, &scenarios, &echo, clients)?;
     table.push_str(&pool_report(&pools, herd, herd_rounds));
     table.push_str(&queues);
+    table.push_str(&timeouts);
     print!("{table}");
     write_csv(&opts, &results, &echo)?;
     let series: Vec<(&str, Vec<(usize, f64)>)> = BACKENDS
@@ -450,6 +461,29 @@ fn queue_tables(opts: &Options, limit: u64) -> io::Result<String> {
     }
 
     Ok(queue_report(&deadline_rows, &order, &channels, round_trips))
+}
+
+/// How long a wait with nothing ready takes, per back-end and timeout; the back-ends take
+/// turns, timeout by timeout.
+fn timeout_table(opts: &Options) -> io::Result<String> {
+    let samples = if opts.quick { 40 } else { 200 };
+    let mut out = format!(
+        "\nidle waits: median (shortest) µs a wait with nothing ready took, {samples} waits each\n\
+         {:<16}",
+        "asked"
+    );
+    for us in timeouts::ASKED_US {
+        let _ = write!(out, " {:>18}", format!("{us} µs"));
+    }
+    out.push('\n');
+    for name in BACKENDS {
+        let _ = write!(out, "{name:<16}");
+        for (median, shortest) in timeouts::waits(name, samples)? {
+            let _ = write!(out, " {:>18}", format!("{median:.0} ({shortest:.0})"));
+        }
+        out.push('\n');
+    }
+    Ok(out)
 }
 
 /// Key counts for the deadline table.

@@ -487,9 +487,10 @@ impl<T: EventToken> EventContext<T> {
     /// Like [`wait`](Self::wait), but returns an empty list once `timeout` has passed with no
     /// descriptor ready.
     ///
-    /// It never returns empty before `timeout` has passed: a timeout under a millisecond is
-    /// rounded up to the kernel's granularity, not down to zero, and a wait interrupted by a
-    /// signal resumes with the time that remains. `Duration::ZERO` checks without blocking,
+    /// It never returns empty before `timeout` has passed, and a wait interrupted by a signal
+    /// resumes with the time that remains. A timeout with a fraction of a millisecond is
+    /// waited to the microsecond on Linux (through `ppoll`, one more call when events come)
+    /// and kqueue, rounded up to the next millisecond on Windows; never down to zero. `Duration::ZERO` checks without blocking,
     /// and `Duration::MAX` waits forever. A timeout longer than one kernel call can hold
     /// (about 24.8 days) is waited out in several.
     ///

@@ -71,3 +71,30 @@ fn a_ready_descriptor_ends_a_long_wait() -> io::Result<()> {
     t.join().unwrap()?;
     Ok(())
 }
+
+/// A timeout with a sub-millisecond remainder is waited out to the microsecond (on Linux by
+/// `ppoll` on the context, then a wait that does not block): a descriptor that becomes ready
+/// meanwhile still ends the wait with its event, and an idle one is never reported early.
+#[test]
+fn a_ready_descriptor_ends_a_wait_with_a_sub_millisecond_remainder() -> io::Result<()> {
+    let (ctx, event) = idle_context()?;
+    let signaller = event.try_clone()?;
+    let t = thread::spawn(move || {
+        thread::sleep(Duration::from_millis(5));
+        signaller.signal()
+    });
+    let timeout = Duration::from_micros(2_000_500);
+    let start = Instant::now();
+    let events = ctx.wait_timeout(timeout)?;
+    assert_eq!(events.len(), 1, "the signal did not end the wait");
+    assert!(start.elapsed() < timeout, "it waited the whole timeout");
+    t.join().unwrap()?;
+    event.reset()?;
+    for us in [1, 250, 999, 1_001, 1_500] {
+        let d = Duration::from_micros(us);
+        let start = Instant::now();
+        assert!(ctx.wait_timeout(d)?.is_empty());
+        assert!(start.elapsed() >= d, "{:?} < {d:?}", start.elapsed());
+    }
+    Ok(())
+}

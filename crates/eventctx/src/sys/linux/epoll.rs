@@ -190,21 +190,51 @@ impl Poller {
                 self.skip_checks.store(skip - 1, Ordering::Relaxed);
             }
         }
-        Self::wait_blocking(timeout, wait)
+        Self::wait_blocking(self.epoll.as_fd(), timeout, wait)
     }
 
     /// The part of [`wait_with`](Self::wait_with) that blocks, kept out of line so that the
     /// path that finds events ready stays small enough to inline into the caller.
+    ///
+    /// `epoll_wait` takes whole milliseconds (rustix rounds a finer timeout up, and does not
+    /// try `epoll_pwait2`, which a seccomp policy written for older kernels may kill the
+    /// process for). A step with a sub-millisecond remainder is waited out with `ppoll` on the
+    /// epoll descriptor itself, which takes nanoseconds and is readable while events are
+    /// ready; the events are then taken without blocking. So 500 µs is waited as 500 µs (plus
+    /// the kernel's timer slack, 50 µs by default), at the cost of a second call when events
+    /// come; zero, infinite and whole-millisecond timeouts make the same calls as before.
     #[cold]
     #[inline(never)]
     fn wait_blocking(
+        epoll: BorrowedFd<'_>,
         timeout: Option<Duration>,
         mut wait: impl FnMut(Option<&Timespec>) -> rustix::io::Result<usize>,
     ) -> io::Result<usize> {
+        use rustix::event::{PollFd, PollFlags, poll};
+        const POLL: Timespec = Timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
         let mut deadline = Deadline::new(timeout);
         loop {
-            let step = deadline.step().map(crate::sys::unix::timespec);
-            match wait(step.as_ref()) {
+            let step = deadline.step();
+            let result = match step {
+                Some(d) if d.subsec_nanos() % 1_000_000 != 0 => {
+                    let mut fds = [PollFd::from_borrowed_fd(epoll, PollFlags::IN)];
+                    match poll(&mut fds, Some(&crate::sys::unix::timespec(d))) {
+                        Ok(0) => Ok(0),
+                        // Ready: take the events. Another thread may have taken them first;
+                        // then the time left is waited again, as after an interruption.
+                        Ok(_) => match wait(Some(&POLL)) {
+                            Ok(0) => Err(Errno::INTR),
+                            other => other,
+                        },
+                        Err(e) => Err(e),
+                    }
+                }
+                _ => wait(step.map(crate::sys::unix::timespec).as_ref()),
+            };
+            match result {
                 Ok(n) if n > 0 || deadline.is_last_step() => return Ok(n),
                 Ok(_) | Err(Errno::INTR) => deadline.refresh(),
                 Err(e) => return Err(e.into()),
