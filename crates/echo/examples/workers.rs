@@ -8,6 +8,10 @@
 //! - `--mode exclusive`: a context per thread. The listener is in all of them with
 //!   `Interest::exclusive`, so a new connection wakes one thread, which accepts it and keeps it
 //!   in its own context, level-triggered.
+//! - `--mode shared-level`: the shared context with level-triggered registrations, the
+//!   arming not to use. Every waiting thread is handed the same ready connection; the check
+//!   counts each time a second thread is handed one that another is handling, and the run
+//!   fails. `tests/workers.rs` runs both shared modes and sees each answer.
 //!
 //! ```text
 //! cargo run --release --example workers -- --threads 4 --clients 64 --duration 2
@@ -34,24 +38,30 @@ const FIRST_CONNECTION: u64 = 2;
 const MAX_PENDING: usize = 1 << 20;
 
 #[derive(Clone, Copy, PartialEq, Debug)]
-enum Mode {
+pub(crate) enum Mode {
     Shared,
     Exclusive,
+    /// The shared context with level-triggered registrations: the arming not to use, which
+    /// hands one connection to several threads at once. It is here so that the overlap check
+    /// can be seen to fail (`tests/workers.rs` runs it).
+    SharedLevel,
 }
 
-struct Options {
-    mode: Mode,
-    threads: usize,
-    clients: usize,
-    duration: Duration,
-    size: usize,
+pub(crate) struct Options {
+    pub(crate) mode: Mode,
+    pub(crate) threads: usize,
+    pub(crate) clients: usize,
+    pub(crate) duration: Duration,
+    pub(crate) size: usize,
 }
 
 const USAGE: &str = "\
 usage: workers [--mode shared|exclusive] [--threads N] [--clients N] [--duration SECS] [--size BYTES]
 
   --mode       shared: one context, one-shot registrations (default);
-               exclusive: a context per thread, the listener added with Interest::exclusive
+               exclusive: a context per thread, the listener added with Interest::exclusive;
+               shared-level: one context, level-triggered: the wrong arming, which the
+               overlap check reports (the run fails)
   --threads N  worker threads (default 4)
   --clients N  client connections of the load (default 64)
   --duration   seconds of load (default 2)
@@ -89,7 +99,10 @@ fn parse() -> Result<Options, String> {
                 opts.mode = match value.as_str() {
                     "shared" => Mode::Shared,
                     "exclusive" => Mode::Exclusive,
-                    _ => return Err(format!("--mode {value}: shared or exclusive")),
+                    "shared-level" => Mode::SharedLevel,
+                    _ => {
+                        return Err(format!("--mode {value}: shared, exclusive or shared-level"));
+                    }
                 }
             }
             "--threads" => opts.threads = number(256)?,
@@ -115,8 +128,16 @@ struct Connection {
     pending: Pending,
     /// The client shut down its side: send what is left, then close.
     eof: bool,
-    /// Set while a thread handles it: the check that one-shot gives it to one thread.
+}
+
+/// A connection of `--mode shared`, as the threads share it.
+struct Shared {
+    /// Set by a thread from the moment it is handed the connection's event until it re-arms
+    /// it, *before* it takes the lock: a second thread handed the connection meanwhile finds
+    /// it set, which is the overlap the check counts (behind the lock it would wait its turn
+    /// and never see it).
     busy: AtomicBool,
+    conn: Mutex<Connection>,
 }
 
 /// What to do with a connection after handling it.
@@ -133,7 +154,6 @@ impl Connection {
             stream,
             pending: Pending::default(),
             eof: false,
-            busy: AtomicBool::new(false),
         })
     }
 
@@ -211,10 +231,16 @@ fn accept_each(
 fn shared_worker(
     ctx: &EventContext<u64>,
     listener: &TcpListener,
-    connections: &Mutex<HashMap<u64, Arc<Mutex<Connection>>>>,
+    connections: &Mutex<HashMap<u64, Arc<Shared>>>,
     next_id: &AtomicU64,
     stats: &Stats,
+    level: bool,
 ) -> io::Result<u64> {
+    // One-shot, as it must be; level-triggered only for the run that shows why.
+    let arming = |event_type| {
+        let interest = Interest::new(event_type);
+        if level { interest } else { interest.oneshot() }
+    };
     let mut buf = vec![0u8; 64 * 1024];
     let mut handled = 0;
     loop {
@@ -225,32 +251,34 @@ fn shared_worker(
                 LISTENER => {
                     accept_each(listener, |stream| {
                         let id = next_id.fetch_add(1, Ordering::Relaxed);
-                        let conn = Arc::new(Mutex::new(Connection::new(stream)?));
+                        let shared = Arc::new(Shared {
+                            busy: AtomicBool::new(false),
+                            conn: Mutex::new(Connection::new(stream)?),
+                        });
                         // In the map before it is armed: the thread it goes to must find it.
-                        connections.lock().unwrap().insert(id, conn.clone());
-                        let guard = conn.lock().unwrap();
-                        ctx.add_with(&guard.stream, Interest::new(EventType::Read).oneshot(), id)?;
+                        connections.lock().unwrap().insert(id, shared.clone());
+                        let guard = shared.conn.lock().unwrap();
+                        ctx.add_with(&guard.stream, arming(EventType::Read), id)?;
                         drop(guard);
                         stats.accepted.fetch_add(1, Ordering::Relaxed);
                         Ok(())
                     })?;
-                    let rearm = Interest::new(EventType::Read).oneshot();
-                    ctx.modify_with(listener, rearm, LISTENER)?;
+                    ctx.modify_with(listener, arming(EventType::Read), LISTENER)?;
                 }
                 id => {
-                    let Some(conn) = connections.lock().unwrap().get(&id).cloned() else {
+                    let Some(shared) = connections.lock().unwrap().get(&id).cloned() else {
                         continue;
                     };
-                    let mut conn = conn.lock().unwrap();
-                    if conn.busy.swap(true, Ordering::AcqRel) {
+                    if shared.busy.swap(true, Ordering::AcqRel) {
                         stats.overlaps.fetch_add(1, Ordering::Relaxed);
                     }
+                    let mut conn = shared.conn.lock().unwrap();
                     let next = conn.handle(&event, &mut buf, &stats.bytes);
-                    conn.busy.store(false, Ordering::Release);
+                    // Cleared before the re-arm: from then on another thread may be handed it.
+                    shared.busy.store(false, Ordering::Release);
                     match next {
                         Next::Watch(event_type) => {
-                            let interest = Interest::new(event_type).oneshot();
-                            ctx.modify_with(&conn.stream, interest, id)?;
+                            ctx.modify_with(&conn.stream, arming(event_type), id)?;
                         }
                         Next::Close => {
                             ctx.delete(&conn.stream)?;
@@ -310,7 +338,14 @@ fn exclusive_worker(listener: &TcpListener, stop: &Event, stats: &Stats) -> io::
     }
 }
 
-fn run(opts: &Options) -> io::Result<bool> {
+/// What a run found: every failed check, and how often a connection was handled by two
+/// threads at once.
+pub(crate) struct Outcome {
+    pub(crate) failures: Vec<String>,
+    pub(crate) overlaps: u64,
+}
+
+pub(crate) fn run(opts: &Options) -> io::Result<Outcome> {
     let listener = Arc::new(eventctx_echo::bind(([127, 0, 0, 1], 0).into(), 1024)?);
     listener.set_nonblocking(true)?;
     let addr: SocketAddr = listener.local_addr()?;
@@ -326,11 +361,13 @@ fn run(opts: &Options) -> io::Result<bool> {
     );
 
     let workers: Vec<thread::JoinHandle<io::Result<u64>>> = match opts.mode {
-        Mode::Shared => {
+        Mode::Shared | Mode::SharedLevel => {
+            let level = opts.mode == Mode::SharedLevel;
             let ctx = Arc::new(EventContext::<u64>::new()?);
+            let listen = Interest::new(EventType::Read);
             ctx.add_with(
                 &*listener,
-                Interest::new(EventType::Read).oneshot(),
+                if level { listen } else { listen.oneshot() },
                 LISTENER,
             )?;
             ctx.add(&*stop, STOP)?;
@@ -346,7 +383,7 @@ fn run(opts: &Options) -> io::Result<bool> {
                         stats.clone(),
                     );
                     thread::spawn(move || {
-                        shared_worker(&ctx, &listener, &connections, &next_id, &stats)
+                        shared_worker(&ctx, &listener, &connections, &next_id, &stats, level)
                     })
                 })
                 .collect()
@@ -438,7 +475,7 @@ fn run(opts: &Options) -> io::Result<bool> {
             result.requests
         );
     }
-    Ok(failures.is_empty())
+    Ok(Outcome { failures, overlaps })
 }
 
 fn main() -> ExitCode {
@@ -450,8 +487,8 @@ fn main() -> ExitCode {
         }
     };
     match run(&opts) {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::FAILURE,
+        Ok(outcome) if outcome.failures.is_empty() => ExitCode::SUCCESS,
+        Ok(_) => ExitCode::FAILURE,
         Err(e) => {
             eprintln!("workers: {e}");
             ExitCode::FAILURE
