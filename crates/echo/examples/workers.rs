@@ -342,6 +342,7 @@ fn exclusive_worker(listener: &TcpListener, stop: &Event, stats: &Stats) -> io::
 /// threads at once.
 pub(crate) struct Outcome {
     pub(crate) failures: Vec<String>,
+    #[allow(dead_code)] // read by tests/workers.rs; `main` reports it among the failures
     pub(crate) overlaps: u64,
 }
 
