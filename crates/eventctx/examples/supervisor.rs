@@ -13,13 +13,23 @@
 //! that they do not inherit the blocked `SIGTERM` and die of it when told to stop. Every child
 //! is reaped (`Child::wait`) when its exit is reported: no zombies.
 //!
+//! Signals: `SIGTERM`, `SIGINT` and `SIGQUIT` stop it (each child's group gets `SIGTERM`, then
+//! `SIGKILL` after 5 s); `SIGHUP` restarts every child; `SIGCHLD` reaps orphans; every other
+//! signal whose default would end or stop the process (`SIGUSR1`, `SIGUSR2`, `SIGPIPE`,
+//! `SIGALRM`, `SIGTSTP`, ...) is read and ignored. Each child leads a process group of its own,
+//! and is signalled as a group, so a grandchild it started (`sh -c 'sleep 60 & exit 0'`) is
+//! stopped when the child exits or is stopped. On Linux the supervisor is a child subreaper
+//! (`PR_SET_CHILD_SUBREAPER`): orphaned grandchildren are re-parented to it and reaped. Other
+//! systems re-parent them to init, which reaps them; the group signal still stops them. A
+//! descendant that leaves its group (`setsid`) escapes both.
+//!
 //! Unix only: it stops children with `SIGTERM` and restores their signal mask, which Windows
 //! processes do not have.
 
 #[cfg(unix)]
 mod unix {
 
-    use std::os::unix::process::ExitStatusExt;
+    use std::os::unix::process::{CommandExt, ExitStatusExt};
     use std::process::{Child, Command, ExitCode, ExitStatus};
     use std::time::{Duration, Instant};
 
@@ -28,9 +38,13 @@ mod unix {
     const USAGE: &str = "\
 usage: supervisor [--children N] [--self-check] [--] COMMAND [ARGS...]
   --children N   how many copies of COMMAND to run (default 3, at most 64)
-  --self-check   supervise two long sleeps and one command that fails at once, check the
-                 restarts and their back-off, stop on a SIGTERM sent to itself, check that
-                 every child died of it and was reaped; exit 0 if all holds";
+  --self-check   supervise two long sleeps and one command that fails at once leaving a
+                 grandchild; send itself SIGUSR1, SIGUSR2, SIGPIPE (ignored), SIGHUP (every
+                 child restarted) and SIGTERM; check the restarts and their back-off, that
+                 every child died of SIGTERM and was reaped, and that no process is left in
+                 any child's group; exit 0 if all holds
+
+signals: SIGTERM, SIGINT, SIGQUIT stop; SIGHUP restarts every child; others are ignored";
 
     /// The first restart waits this long; each quick failure doubles it, up to `MAX_BACKOFF`.
     const MIN_BACKOFF: Duration = Duration::from_millis(100);
@@ -100,8 +114,29 @@ usage: supervisor [--children N] [--self-check] [--] COMMAND [ARGS...]
     }
 
     pub fn main() -> ExitCode {
-        // First, before any thread exists: every thread then blocks these signals.
-        let signals = match Signals::new(&[signal::SIGINT, signal::SIGTERM]) {
+        // First, before any thread exists: every thread then blocks these signals, and they
+        // arrive through the context instead of killing the process. Every signal whose
+        // default is to end or stop the process is here but the faults (SIGSEGV and the like),
+        // which must stay as they are; the children start with them unblocked.
+        let signals = match Signals::new(&[
+            signal::SIGINT,
+            signal::SIGTERM,
+            signal::SIGQUIT,
+            signal::SIGHUP,
+            signal::SIGCHLD,
+            signal::SIGUSR1,
+            signal::SIGUSR2,
+            signal::SIGPIPE,
+            signal::SIGALRM,
+            libc::SIGVTALRM,
+            libc::SIGPROF,
+            libc::SIGXCPU,
+            libc::SIGXFSZ,
+            libc::SIGTSTP,
+            libc::SIGTTIN,
+            libc::SIGTTOU,
+            libc::SIGIO,
+        ]) {
             Ok(signals) => signals,
             Err(e) => {
                 eprintln!("supervisor: cannot watch signals: {e}");
@@ -133,10 +168,14 @@ usage: supervisor [--children N] [--self-check] [--] COMMAND [ARGS...]
     /// fails at once.
     fn command_for(opts: &Options, i: usize) -> Command {
         let words: Vec<String> = if opts.self_check {
-            match i {
-                0 => vec!["sh".into(), "-c".into(), "exit 3".into()],
-                _ => vec!["sleep".into(), "30".into()],
-            }
+            // A failing child that leaves a grandchild behind at every start, a plain one, and
+            // one whose grandchild is waited for by its shell.
+            let script = match i {
+                0 => "sleep 30 & exit 3",
+                1 => "exec sleep 30",
+                _ => "sleep 30 & wait",
+            };
+            vec!["sh".into(), "-c".into(), script.into()]
         } else {
             opts.command.clone()
         };
@@ -153,6 +192,8 @@ usage: supervisor [--children N] [--self-check] [--] COMMAND [ARGS...]
         i: usize,
     ) -> std::io::Result<()> {
         let mut command = command_for(opts, i);
+        // A process group of its own, led by the child: what it starts is stopped with it.
+        command.process_group(0);
         let child = signals
             .restore_in_child(&mut command)
             .spawn()
@@ -172,7 +213,45 @@ usage: supervisor [--children N] [--self-check] [--] COMMAND [ARGS...]
         }
     }
 
+    /// Sends `sig` to every process of the group `pgid` (a child and what it started);
+    /// a group that is gone already is no error.
+    fn kill_group(pgid: i32, sig: i32) {
+        // SAFETY: kill takes plain numbers; a negative pid names a process group.
+        unsafe { libc::kill(-pgid, sig) };
+    }
+
+    /// Reaps what is left of the groups of children that have exited (their orphans, which
+    /// this process adopts as a subreaper on Linux), and forgets the groups that are empty.
+    fn reap_lingering(lingering: &mut Vec<i32>) {
+        lingering.retain(|&pgid| {
+            loop {
+                let mut status = 0;
+                // SAFETY: `status` is valid for one write; a negative pid names a group.
+                match unsafe { libc::waitpid(-pgid, &mut status, libc::WNOHANG) } {
+                    n if n > 0 => continue, // one reaped; look for more
+                    0 => return true,       // members of ours still run
+                    _ => break,             // none of ours (ECHILD): see if any is left at all
+                }
+            }
+            // SAFETY: signal 0 only asks whether the group has a member.
+            unsafe { libc::kill(-pgid, 0) == 0 }
+        });
+    }
+
+    /// Makes this process the reaper of its orphaned descendants (Linux): a grandchild whose
+    /// parent exits is re-parented here, not to init, so it can be stopped and reaped with
+    /// the rest. Elsewhere orphans go to init, which reaps them; the supervisor still stops
+    /// them through their process group.
+    fn become_subreaper() {
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        // SAFETY: PR_SET_CHILD_SUBREAPER takes integers.
+        unsafe {
+            libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+        }
+    }
+
     fn run(signals: &Signals, opts: &Options) -> std::io::Result<bool> {
+        become_subreaper();
         let ctx: WaitContext<Token> = WaitContext::new()?;
         ctx.add(signals, Token::Signal)?;
         // Each child that waits to be restarted has a deadline here, keyed by its slot.
@@ -188,44 +267,68 @@ usage: supervisor [--children N] [--self-check] [--] COMMAND [ARGS...]
                 exits: Vec::new(),
             });
         }
+        // The process groups of children that have exited, while members may be left.
+        let mut lingering: Vec<i32> = Vec::new();
+        // Every group started, for the self-check's look for anything left behind.
+        let mut groups: Vec<i32> = Vec::new();
         for i in 0..opts.children {
             if let Err(e) = start(&ctx, signals, opts, &mut slots, i) {
                 // Leave nothing behind: stop the copies that did start.
                 for slot in &mut slots {
-                    if let Some((mut child, exit, _)) = slot.running.take() {
-                        let _ = exit.send_signal(signal::SIGTERM);
+                    if let Some((mut child, _, _)) = slot.running.take() {
+                        kill_group(child.id() as i32, signal::SIGTERM);
                         let _ = child.wait();
                     }
                 }
                 return Err(e);
             }
+            groups.push(slots[i].running.as_ref().map_or(0, |r| r.0.id() as i32));
         }
         let mut stop_deadline = Timer::new()?;
         ctx.add(&stop_deadline, Token::StopDeadline)?;
-        // The self-check stops itself the way an operator would: SIGTERM to the process.
+        // The self-check's own signals, sent the way an operator would: to the process.
         let mut self_check = Timer::new()?;
+        let mut self_check_step = 0;
         if opts.self_check {
-            self_check.reset_oneshot(Duration::from_millis(1600))?;
+            self_check.reset_oneshot(Duration::from_millis(300))?;
             ctx.add(&self_check, Token::SelfCheck)?;
         }
 
         let mut stopping = false;
-        while !stopping || slots.iter().any(|s| s.running.is_some()) {
+        let mut killed = false;
+        while !stopping || slots.iter().any(|s| s.running.is_some()) || !lingering.is_empty() {
             for event in ctx.wait()?.iter() {
                 match event.token {
                     Token::Signal => {
                         while let Some(info) = signals.read()? {
-                            if !stopping {
-                                println!("signal {}: stopping every child", info.signal);
-                                stopping = true;
-                                for (i, slot) in slots.iter().enumerate() {
-                                    restarts.remove(&i);
-                                    if let Some((_, exit, _)) = &slot.running {
-                                        // ESRCH: it has exited already; its exit event follows.
-                                        let _ = exit.send_signal(signal::SIGTERM);
+                            match info.signal {
+                                signal::SIGTERM | signal::SIGINT | signal::SIGQUIT => {
+                                    if stopping {
+                                        continue;
+                                    }
+                                    println!("signal {}: stopping every child", info.signal);
+                                    stopping = true;
+                                    for (i, slot) in slots.iter().enumerate() {
+                                        restarts.remove(&i);
+                                        if let Some((child, _, _)) = &slot.running {
+                                            kill_group(child.id() as i32, signal::SIGTERM);
+                                        }
+                                    }
+                                    for &pgid in &lingering {
+                                        kill_group(pgid, signal::SIGTERM);
+                                    }
+                                    stop_deadline.reset_oneshot(STOP_GRACE)?;
+                                }
+                                signal::SIGHUP if !stopping => {
+                                    println!("signal {}: restarting every child", info.signal);
+                                    for slot in &slots {
+                                        if let Some((child, _, _)) = &slot.running {
+                                            kill_group(child.id() as i32, signal::SIGTERM);
+                                        }
                                     }
                                 }
-                                stop_deadline.reset_oneshot(STOP_GRACE)?;
+                                signal::SIGCHLD => reap_lingering(&mut lingering),
+                                other => println!("signal {other}: ignored"),
                             }
                         }
                     }
@@ -237,6 +340,19 @@ usage: supervisor [--children N] [--self-check] [--] COMMAND [ARGS...]
                         ctx.delete(&exit)?;
                         let status = child.wait()?; // reaped: no zombie
                         slot.exits.push(status);
+                        // What it started goes with it: its group is stopped, and reaped as
+                        // its members exit.
+                        let pgid = child.id() as i32;
+                        kill_group(
+                            pgid,
+                            if killed {
+                                signal::SIGKILL
+                            } else {
+                                signal::SIGTERM
+                            },
+                        );
+                        lingering.push(pgid);
+                        reap_lingering(&mut lingering);
                         if stopping {
                             println!("child {i}: stopped ({})", describe(status));
                             continue;
@@ -277,29 +393,52 @@ usage: supervisor [--children N] [--self-check] [--] COMMAND [ARGS...]
                                     slot.backoff.as_millis()
                                 );
                                 restarts.insert_after(i, slot.backoff);
+                            } else if let Some((child, _, _)) = &slots[i].running {
+                                groups.push(child.id() as i32);
                             }
                         }
                     }
                     Token::StopDeadline => {
                         stop_deadline.mark_waited()?;
-                        for slot in &mut slots {
-                            if let Some((_, exit, _)) = &slot.running {
-                                println!("pid {}: still running; killing it", exit.pid());
-                                let _ = exit.send_signal(signal::SIGKILL);
+                        killed = true;
+                        for slot in &slots {
+                            if let Some((child, _, _)) = &slot.running {
+                                println!("pid {}: still running; killing its group", child.id());
+                                kill_group(child.id() as i32, signal::SIGKILL);
                             }
+                        }
+                        for &pgid in &lingering {
+                            kill_group(pgid, signal::SIGKILL);
+                        }
+                        reap_lingering(&mut lingering);
+                        // Orphans that init reaps send no SIGCHLD here: look again soon.
+                        if !lingering.is_empty() {
+                            stop_deadline.reset_oneshot(Duration::from_millis(100))?;
                         }
                     }
                     Token::SelfCheck => {
                         self_check.mark_waited()?;
-                        println!("self-check: sending SIGTERM to this process");
-                        ProcessExit::from_pid(std::process::id())?.send_signal(signal::SIGTERM)?;
+                        let me = ProcessExit::from_pid(std::process::id())?;
+                        self_check_step += 1;
+                        let (sent, next) = match self_check_step {
+                            1 => (vec![signal::SIGUSR1, signal::SIGUSR2, signal::SIGPIPE], 300),
+                            2 => (vec![signal::SIGHUP], 1000),
+                            _ => (vec![signal::SIGTERM], 0),
+                        };
+                        println!("self-check: sending {sent:?} to this process");
+                        for sig in sent {
+                            me.send_signal(sig)?;
+                        }
+                        if next > 0 {
+                            self_check.reset_oneshot(Duration::from_millis(next))?;
+                        }
                     }
                 }
             }
         }
         println!("every child stopped");
         if opts.self_check {
-            return Ok(check(&slots));
+            return Ok(check(&slots, &groups));
         }
         Ok(true)
     }
@@ -334,7 +473,7 @@ usage: supervisor [--children N] [--self-check] [--] COMMAND [ARGS...]
         }
     }
 
-    fn check(slots: &[Slot]) -> bool {
+    fn check(slots: &[Slot], groups: &[i32]) -> bool {
         let mut ok = true;
         let mut fail = |what: String| {
             println!("self-check FAILED: {what}");
@@ -365,13 +504,29 @@ usage: supervisor [--children N] [--self-check] [--] COMMAND [ARGS...]
             ));
         }
         for (i, slot) in slots.iter().enumerate().skip(1) {
-            // Started through restore_in_child, the sleeps die of the SIGTERM they are sent.
-            if slot.exits.len() != 1 || slot.exits[0].signal() != Some(signal::SIGTERM) {
+            // Started through restore_in_child, the sleeps die of the SIGTERM they are sent:
+            // once for SIGHUP (restart), once for the SIGTERM that stops it all.
+            if slot.exits.len() != 2
+                || slot
+                    .exits
+                    .iter()
+                    .any(|s| s.signal() != Some(signal::SIGTERM))
+            {
                 fail(format!(
-                    "child {i} should have died once of SIGTERM: {:?}",
+                    "child {i} should have died twice of SIGTERM: {:?}",
                     slot.exits
                 ));
             }
+        }
+        // Nothing left of any group started, grandchildren included.
+        let left: Vec<i32> = groups
+            .iter()
+            .copied()
+            // SAFETY: signal 0 only asks whether the group has a member.
+            .filter(|&pgid| unsafe { libc::kill(-pgid, 0) } == 0)
+            .collect();
+        if !left.is_empty() {
+            fail(format!("processes left in groups {left:?}"));
         }
         match children_left() {
             Ok(left) if left.is_empty() => {}
@@ -380,10 +535,13 @@ usage: supervisor [--children N] [--self-check] [--] COMMAND [ARGS...]
         }
         if ok {
             println!(
-                "self-check passed: the failing child exited {} times (restart delays {:?}), every child \
-             stopped by SIGTERM and reaped",
+                "self-check passed: SIGUSR1, SIGUSR2 and SIGPIPE ignored, SIGHUP restarted every \
+                 child; the failing child exited {} times (restart delays {:?}), leaving a \
+                 grandchild each time; every child and grandchild stopped by SIGTERM and reaped, \
+                 none left in {} process groups",
                 failing.delays.len(),
-                failing.delays
+                failing.delays,
+                groups.len()
             );
         }
         ok
