@@ -12,6 +12,9 @@ would: many connections, bulk traffic, slow readers, resets.
   scripts/echo_clients.py blast ADDR N KBYTES     N connections that each send KBYTES and read
                                                   nothing for 15 s, while a new client asks for
                                                   an echo every half second
+  scripts/echo_clients.py drip ADDR N SECS        N connections that each send one byte every
+                                                  0.5 s (and read their echoes) for SECS s, while
+                                                  a new client asks for an echo every second
 
 With ECHO_PID set to the server's pid, silent, idle and blast also report its resident memory.
 
@@ -252,6 +255,42 @@ def blast(addr, n, kbytes):
         c.close()
 
 
+def drip(addr, n, secs):
+    conns = open_many(addr, n)
+    for c in conns:
+        c.setblocking(False)
+    print(f"{len(conns)} connections open, each sending a byte every 0.5 s")
+    start = time.monotonic()
+    end = start + min(secs, LIMIT)
+    next_drip = start
+    next_probe = start + 1
+    results = []
+    while time.monotonic() < end:
+        now = time.monotonic()
+        if now >= next_drip:
+            for c in conns:
+                try:
+                    c.send(b".")
+                    c.recv(4096)
+                except (BlockingIOError, InterruptedError):
+                    pass
+                except OSError:
+                    pass  # closed by the server
+            next_drip = now + 0.5
+        if now >= next_probe:
+            took = probe(addr, timeout=5.0)
+            results.append((now - start, took))
+            print(f"  at {now - start:4.1f} s, new client: "
+                  f"{'no echo within 5 s' if took is None else f'echo in {took * 1000:.0f} ms'}")
+            next_probe = time.monotonic() + 1
+        time.sleep(0.01)
+    served = [t for _, t in results if t is not None]
+    print(f"{len(served)} of {len(results)} new clients served"
+          + (f", slowest {max(served) * 1000:.0f} ms" if served else ""))
+    for c in conns:
+        c.close()
+
+
 def main():
     if len(sys.argv) < 4:
         sys.exit(__doc__)
@@ -269,6 +308,8 @@ def main():
         idle(addr, n, int(sys.argv[4]), float(sys.argv[5]))
     elif mode == "blast":
         blast(addr, n, int(sys.argv[4]))
+    elif mode == "drip":
+        drip(addr, n, float(sys.argv[4]))
     else:
         sys.exit(__doc__)
 

@@ -73,9 +73,12 @@ round trip, then a summary and an exact self-check (exit status 1 if anything is
   -h, --help         this text
 
 SIGINT (Ctrl-C) or SIGTERM stops it cleanly: it stops accepting, closes the connections,
-prints its summary and exits 0. Out of descriptors, it closes the connection that has been
-idle longest (if idle for 1 s or more) to serve the new client; if none is, it stops accepting
-until a connection closes (or 100 ms pass) and keeps serving the ones it has.";
+prints its summary and exits 0. Out of descriptors, it closes the connection whose last
+useful progress (32 bytes echoed) is oldest, if it made none for 1 s or more, to serve the new
+client: a connection that trickles a byte now and then to look alive counts as idle. If none
+qualifies, it stops accepting until a connection closes (or 100 ms pass) and keeps serving the
+ones it has. The listener is looked at after every batch of 16 client events, so a newcomer is
+accepted within one batch however busy the other clients keep it.";
 
 /// Parses the arguments (without the program name).
 ///

@@ -1,6 +1,8 @@
-//! The echo server: one `WaitContext` for the listener, every client, a stats `Timer`, a
-//! back-off `Timer`, the connections' timeouts (one `Deadlines`), a shutdown `Event` and, when
-//! given, the process's `Signals`.
+//! The echo server: one `WaitContext` for every client and a second one, nested in it, for the
+//! listener, a stats `Timer`, a back-off `Timer`, the connections' timeouts (one `Deadlines`), a
+//! shutdown `Event` and, when given, the process's `Signals`. The second one is looked at
+//! without blocking after every batch of client events, so that a newcomer is accepted (and a
+//! signal heard) within one batch whatever the clients are doing.
 
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
@@ -22,13 +24,19 @@ enum Token {
     Stop,
     Shutdown,
     Signal,
+    /// The control context, nested in the clients' one.
+    Control,
 }
 
 /// Stop reading from one client whose echoes are not being taken, past this much buffered.
 const MAX_PENDING: usize = 1 << 20;
-/// Out of descriptors, a connection idle at least this long may be closed to make room for a
-/// new one (the longest-idle first).
+/// Out of descriptors, a connection that has made no useful progress for this long may be
+/// closed to make room for a new one (the one whose useful progress is oldest first).
 const EVICTABLE_IDLE: Duration = Duration::from_secs(1);
+/// Useful progress: this many bytes moved (read or echoed) since the last useful progress. A
+/// connection that trickles a byte now and then is never idle, but makes no useful progress
+/// for as long as it takes to trickle this many.
+const USEFUL_BYTES: usize = 32;
 /// How long to stop accepting after running out of descriptors, unless a connection closes
 /// first.
 const BACKOFF: Duration = Duration::from_millis(100);
@@ -137,6 +145,10 @@ struct Connection {
     /// takes none of them for `stall_timeout` is closed, and one with nothing waiting that
     /// sends nothing for `idle_timeout`.
     last_progress: Instant,
+    /// When it last made useful progress ([`USEFUL_BYTES`] moved since the time before), and
+    /// the bytes moved since: what eviction goes by.
+    last_useful: Instant,
+    useful_bytes: usize,
 }
 
 impl Connection {
@@ -213,8 +225,8 @@ pub struct ServerConfig {
     pub stall_timeout: Duration,
     /// Close a connection that has nothing waiting and has sent nothing for this long, so
     /// that connections that only hold a descriptor (a slowloris crowd) cannot keep the
-    /// server full. Out of descriptors, the longest-idle connection is closed at once, if it
-    /// has been idle for a second or more.
+    /// server full. Out of descriptors, the connection whose last useful progress (32 bytes
+    /// echoed) is oldest is closed at once, if that was a second or more ago.
     pub idle_timeout: Duration,
 }
 
@@ -234,7 +246,10 @@ impl Default for ServerConfig {
 /// arrives, or `stop_after` passes.
 #[allow(missing_debug_implementations)] // holds sockets and buffers; nothing useful to show
 pub struct Server {
+    /// The clients, and `control` nested.
     ctx: WaitContext<Token>,
+    /// The listener, timers, shutdown event and signals.
+    control: WaitContext<Token>,
     listener: TcpListener,
     /// Whether the listener is watched (not while backing off after `EMFILE`).
     accepting: bool,
@@ -276,7 +291,7 @@ impl Server {
         }
         let backoff = Timer::new()?;
         let timeouts = Deadlines::new()?;
-        let ctx = WaitContext::build_with(&[
+        let control = WaitContext::build_with(&[
             (&listener, Token::Listener),
             (&tick, Token::Tick),
             (&timeouts, Token::Timeouts),
@@ -285,10 +300,12 @@ impl Server {
             (&shutdown, Token::Shutdown),
         ])?;
         if let Some(signals) = &signals {
-            ctx.add(signals, Token::Signal)?;
+            control.add(signals, Token::Signal)?;
         }
+        let ctx = WaitContext::build_with(&[(&control, Token::Control)])?;
         Ok(Server {
             ctx,
+            control,
             listener,
             accepting: true,
             exhaustion_reported: false,
@@ -323,10 +340,18 @@ impl Server {
         let started = Instant::now();
         let mut last = (0, 0, 0, 0); // bytes in, bytes out, accepted, closed at the last line
         loop {
+            // A batch of client events (16 at most, one read or write each), then whatever the
+            // control context has ready, looked at without blocking: a newcomer waits for one
+            // batch at most, not for every busy client to have had its turn.
             for event in self.ctx.wait()? {
+                if let Token::Client(id) = event.token {
+                    self.serve(id, event)?;
+                }
+            }
+            for event in self.control.wait_timeout(Duration::ZERO)? {
                 match event.token {
                     Token::Listener => self.accept()?,
-                    Token::Client(id) => self.serve(id, event)?,
+                    Token::Client(_) | Token::Control => {}
                     Token::Tick => {
                         self.tick.mark_waited()?;
                         let now = (
@@ -390,7 +415,7 @@ impl Server {
     /// Stops accepting, writes what each connection has pending as far as its socket takes it
     /// now, and closes them all.
     fn stop_serving(mut self) -> io::Result<ServerStats> {
-        self.ctx.delete(&self.listener)?;
+        self.control.delete(&self.listener)?;
         for id in 0..self.connections.len() as u32 {
             if let Some(conn) = self.connections[id as usize].as_mut() {
                 let before = conn.pending.len();
@@ -418,7 +443,7 @@ impl Server {
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,
                 // A connection reset before it was accepted: nothing to serve.
                 Err(e) if e.kind() == ErrorKind::ConnectionAborted => continue,
-                // Out of descriptors (EMFILE, ENFILE): close the longest-idle connection, if
+                // Out of descriptors (EMFILE, ENFILE): close the least useful connection, if
                 // one has been idle a while, and accept again. Otherwise (or out of memory) the
                 // connection waits in the queue; watching the listener would report it again
                 // at once, so stop, and try again when a connection closes or the back-off
@@ -426,13 +451,17 @@ impl Server {
                 Err(e) if is_out_of_descriptors(&e) && self.evict_longest_idle()? => continue,
                 Err(e) => return self.pause_accepting(e),
             };
-            if let Err(e) = self.add_connection(stream) {
-                eprintln!("echo: dropped a new connection: {e}");
+            match self.add_connection(stream) {
+                // Served once at once: what the newcomer sent with its connection is echoed
+                // now, not after every busy client has had its turn in the context.
+                Ok(id) => self.serve(id, fresh(id))?,
+                Err(e) => eprintln!("echo: dropped a new connection: {e}"),
             }
         }
     }
 
-    fn add_connection(&mut self, stream: TcpStream) -> io::Result<()> {
+    /// Adds an accepted connection; returns its id.
+    fn add_connection(&mut self, stream: TcpStream) -> io::Result<u32> {
         stream.set_nonblocking(true)?;
         stream.set_nodelay(true)?;
         let id = match self.free.pop() {
@@ -454,16 +483,18 @@ impl Server {
             eof: false,
             room_wait: false,
             last_progress: now,
+            last_useful: now,
+            useful_bytes: 0,
         });
         self.timeouts.insert(id, now + self.config.idle_timeout);
         self.stats.accepted += 1;
         self.progress.accepted.fetch_add(1, Ordering::Relaxed);
-        Ok(())
+        Ok(id)
     }
 
     fn pause_accepting(&mut self, error: io::Error) -> io::Result<()> {
         if self.accepting {
-            self.ctx
+            self.control
                 .modify(&self.listener, EventType::None, Token::Listener)?;
             self.backoff.reset_oneshot(BACKOFF)?;
             self.accepting = false;
@@ -484,7 +515,7 @@ impl Server {
     fn resume_accepting(&mut self) -> io::Result<()> {
         if !self.accepting {
             self.backoff.clear()?;
-            self.ctx
+            self.control
                 .modify(&self.listener, EventType::Read, Token::Listener)?;
             self.accepting = true;
         }
@@ -555,7 +586,13 @@ impl Server {
         }
         let after = conn.pending.len();
         if read > 0 || after < before {
-            conn.last_progress = Instant::now();
+            let now = Instant::now();
+            conn.last_progress = now;
+            conn.useful_bytes += before + read - after; // echoed now
+            if conn.useful_bytes >= USEFUL_BYTES {
+                conn.last_useful = now;
+                conn.useful_bytes = 0;
+            }
         }
         self.stats.bytes_in += read as u64;
         self.stats.bytes_out += (before + read - after) as u64;
@@ -625,9 +662,11 @@ impl Server {
         Ok(())
     }
 
-    /// Out of descriptors: closes the connection that has been idle longest (nothing waiting,
-    /// nothing sent), if it has been idle for `EVICTABLE_IDLE` or more, so that the client
-    /// waiting in the accept queue can be served. `false` if none qualifies.
+    /// Out of descriptors: closes the connection whose last useful progress is oldest (with
+    /// nothing waiting for it), if it made none for `EVICTABLE_IDLE` or more, so that the client
+    /// waiting in the accept queue can be served. Useful progress is `USEFUL_BYTES` echoed, so
+    /// a crowd that sends a byte now and then to look alive is evicted as an idle one is.
+    /// `false` if none qualifies.
     fn evict_longest_idle(&mut self) -> io::Result<bool> {
         let oldest = self
             .connections
@@ -635,7 +674,7 @@ impl Server {
             .enumerate()
             .filter_map(|(id, conn)| conn.as_ref().map(|c| (id, c)))
             .filter(|(_, c)| c.pending.is_empty() && !c.room_wait && !c.eof)
-            .map(|(id, c)| (id, c.last_progress))
+            .map(|(id, c)| (id, c.last_useful))
             .min_by_key(|&(_, last)| last);
         match oldest {
             Some((id, last)) if last.elapsed() >= EVICTABLE_IDLE => {
@@ -665,6 +704,20 @@ impl Server {
             }
         }
         Ok(())
+    }
+}
+
+/// The event a new connection is first served with: readable, as if the context had said so
+/// (a read that finds nothing yet is `WouldBlock`, and nothing happens).
+fn fresh(id: u32) -> TriggeredEvent<Token> {
+    TriggeredEvent {
+        token: Token::Client(id),
+        is_readable: true,
+        is_writable: false,
+        is_hungup: false,
+        is_read_closed: false,
+        is_error: false,
+        is_priority: false,
     }
 }
 

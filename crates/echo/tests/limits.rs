@@ -35,6 +35,14 @@ fn main() -> ExitCode {
             "out_of_descriptors_the_longest_idle_make_room",
             idle_crowd_is_evicted,
         ),
+        (
+            "out_of_descriptors_a_dripping_crowd_makes_room",
+            dripping_crowd_is_evicted,
+        ),
+        (
+            "newcomers_are_served_while_a_crowd_blasts",
+            newcomers_served_during_a_blast,
+        ),
         ("connections_that_send_nothing_time_out", idle_timeout),
         ("sigterm_in_listen_mode_stops_it_cleanly", sigterm_listen),
         (
@@ -207,6 +215,97 @@ fn idle_crowd_is_evicted() -> io::Result<()> {
         stdout.contains("idle connections to serve new clients"),
         "{stdout}"
     );
+    Ok(())
+}
+
+/// A crowd that sends one byte every half second, each echoed, is never idle, but makes no
+/// useful progress: out of descriptors, the server closes its members to let newcomers in.
+/// (With eviction by the last byte moved, no newcomer got in while the drip went on.)
+fn dripping_crowd_is_evicted() -> io::Result<()> {
+    let mut child = spawn(&["--listen", "127.0.0.1:0"], Some(64))?;
+    let (addr, out) = served_address(&mut child)?;
+    let mut crowd: Vec<TcpStream> = (0..150)
+        .map(|_| TcpStream::connect(addr))
+        .collect::<io::Result<_>>()?;
+    for c in &crowd {
+        c.set_nonblocking(true)?;
+    }
+    let start = Instant::now();
+    let mut served = 0;
+    let mut probes = 0;
+    while start.elapsed() < Duration::from_millis(4500) {
+        for c in &mut crowd {
+            let _ = c.write(b".");
+            let _ = c.read(&mut [0u8; 64]);
+        }
+        // Once the crowd has dripped for more than a second, a newcomer each half second.
+        if start.elapsed() > Duration::from_millis(1500) {
+            probes += 1;
+            let asked = Instant::now();
+            let mut newcomer = TcpStream::connect(addr)?;
+            newcomer.set_read_timeout(Some(Duration::from_secs(2)))?;
+            newcomer.write_all(b"let me in")?;
+            let mut back = [0u8; 9];
+            if newcomer.read_exact(&mut back).is_ok() && &back == b"let me in" {
+                served += 1;
+                assert!(asked.elapsed() < Duration::from_secs(2));
+            }
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    println!("    {served} of {probes} newcomers echoed within 2 s while 150 connections dripped");
+    assert_eq!(served, probes, "a newcomer was locked out by the drip");
+    drop(crowd);
+    signal(&child, libc::SIGTERM);
+    let (code, stdout, stderr) = finish(child, out)?;
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("idle connections to serve new clients"),
+        "{stdout}"
+    );
+    Ok(())
+}
+
+/// Connections that each send 256 KiB and read nothing keep the server busy; a newcomer is
+/// still accepted and echoed (the listener is looked at after every batch, and a new
+/// connection is served once when it is accepted), each within 2 s.
+fn newcomers_served_during_a_blast() -> io::Result<()> {
+    let mut child = spawn(&["--listen", "127.0.0.1:0"], None)?;
+    let (addr, out) = served_address(&mut child)?;
+    let payload = vec![b'z'; 256 * 1024];
+    let mut crowd: Vec<(TcpStream, usize)> = (0..200)
+        .map(|_| TcpStream::connect(addr).map(|s| (s, 0)))
+        .collect::<io::Result<_>>()?;
+    for (c, _) in &crowd {
+        c.set_nonblocking(true)?;
+    }
+    let start = Instant::now();
+    let mut slowest = Duration::ZERO;
+    let mut probes = 0;
+    while start.elapsed() < Duration::from_secs(3) {
+        for (c, sent) in &mut crowd {
+            if *sent < payload.len() {
+                if let Ok(n) = c.write(&payload[*sent..]) {
+                    *sent += n;
+                }
+            }
+        }
+        probes += 1;
+        let asked = Instant::now();
+        let mut newcomer = TcpStream::connect(addr)?;
+        echo(&mut newcomer, b"am I served?")?;
+        slowest = slowest.max(asked.elapsed());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    println!(
+        "    {probes} newcomers echoed while 200 connections blasted, slowest in {} ms",
+        slowest.as_millis()
+    );
+    assert!(slowest < Duration::from_secs(2), "{slowest:?}");
+    drop(crowd);
+    signal(&child, libc::SIGTERM);
+    let (code, stdout, stderr) = finish(child, out)?;
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
     Ok(())
 }
 
