@@ -13,9 +13,15 @@
 //!   empty** (a socket with room is writable at almost every wait: left on, it is a busy loop).
 //! - Queues are bounded: a client that does not read fast enough is dropped, so that one slow
 //!   reader cannot make the server hold everyone's lines without end.
-//! - A line longer than `MAX_LINE` is refused and its client dropped.
-//! - Out of descriptors, the listener is muted (`EventType::None`) until a client leaves or a
-//!   100 ms `Timer` fires, instead of spinning on `EMFILE`.
+//! - A line longer than `MAX_LINE` is refused and its client dropped, however the line's bytes
+//!   were split across reads.
+//! - A client that sends no line for `--idle-timeout` is closed; every client's deadline is in
+//!   one `Deadlines`, moved lazily (only when it comes due is the last line looked at).
+//! - Out of descriptors, the client whose last line is oldest is closed to make room for the
+//!   newcomer, if it sent none for a second (a crowd that connects and says nothing cannot
+//!   lock others out); if none qualifies, the listener is muted (`EventType::None`) until a
+//!   client leaves or a 100 ms `Timer` fires, instead of spinning on `EMFILE`, and that is
+//!   said once per episode.
 //! - A stats `Timer` reports once a second, only when something changed.
 //! - `SIGINT` or `SIGTERM` (through `Signals`): stop accepting, tell every client, flush what
 //!   the sockets take within 2 s, close, and exit 0.
@@ -28,11 +34,17 @@ use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use eventctx::{EventToken, EventType, ProcessExit, Signals, Timer, WaitContext, signal};
+use eventctx::{
+    Deadlines, EventToken, EventType, ProcessExit, Signals, Timer, WaitContext, signal,
+};
 
 const USAGE: &str = "\
-usage: chat [--listen ADDR] [--max-queue BYTES] [--self-check]
+usage: chat [--listen ADDR] [--backlog N] [--idle-timeout SECS] [--max-queue BYTES] [--self-check]
   --listen ADDR      where to listen, host:port (default 127.0.0.1:7878)
+  --backlog N        listen backlog (default 1024; the kernel caps it; Unix only)
+  --idle-timeout SECS  close a client that sends no line for this long (default 600);
+                     out of descriptors, the client whose last line is oldest is closed for
+                     a newcomer, if it sent none for a second
   --max-queue BYTES  output a client may have waiting before it is dropped (default 65536)
   --self-check       run clients against the server: five that chat and check every line,
                      one that never reads and must be dropped; then SIGTERM to itself";
@@ -41,6 +53,8 @@ usage: chat [--listen ADDR] [--max-queue BYTES] [--self-check]
 const MAX_LINE: usize = 4096;
 /// How long shutdown waits for clients to take their last lines.
 const FLUSH_GRACE: Duration = Duration::from_secs(2);
+/// Out of descriptors, a client that sent no line for this long may be closed for a newcomer.
+const EVICTABLE_IDLE: Duration = Duration::from_secs(1);
 
 #[derive(EventToken, Clone, Copy, Debug, PartialEq)]
 enum Token {
@@ -48,6 +62,7 @@ enum Token {
     Signal,
     Stats,
     Backoff,
+    Timeouts,
     Client(u32),
 }
 
@@ -59,6 +74,8 @@ struct Client {
     out: VecDeque<u8>,
     /// Whether the context watches it for writable (exactly while `out` is not empty).
     writing: bool,
+    /// When it last sent a complete line (or connected).
+    last_line: Instant,
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq)]
@@ -68,6 +85,8 @@ struct Stats {
     dropped_slow: u64,
     dropped_long: u64,
     left: u64,
+    idle_closed: u64,
+    evicted: u64,
 }
 
 struct Server {
@@ -76,7 +95,12 @@ struct Server {
     clients: Vec<Option<Client>>,
     max_queue: usize,
     accepting: bool,
+    /// Whether this run out of descriptors was reported already.
+    paused_reported: bool,
     backoff: Timer,
+    /// Each client's idle deadline, keyed by its id.
+    timeouts: Deadlines<usize>,
+    idle_timeout: Duration,
     stats: Stats,
 }
 
@@ -86,14 +110,17 @@ impl Server {
         signals: &Signals,
         stats: &Timer,
         max_queue: usize,
+        idle_timeout: Duration,
     ) -> io::Result<Server> {
         listener.set_nonblocking(true)?;
         let backoff = Timer::new()?;
+        let timeouts = Deadlines::new()?;
         let ctx = WaitContext::build_with(&[
             (&listener, Token::Listener),
             (signals, Token::Signal),
             (stats, Token::Stats),
             (&backoff, Token::Backoff),
+            (&timeouts, Token::Timeouts),
         ])?;
         Ok(Server {
             ctx,
@@ -101,7 +128,10 @@ impl Server {
             clients: Vec::new(),
             max_queue,
             accepting: true,
+            paused_reported: false,
             backoff,
+            timeouts,
+            idle_timeout,
             stats: Stats::default(),
         })
     }
@@ -119,23 +149,34 @@ impl Server {
                         }
                     };
                     self.ctx.add(&stream, Token::Client(id as u32))?;
+                    let now = Instant::now();
                     self.clients[id] = Some(Client {
                         stream,
                         partial: Vec::new(),
                         out: VecDeque::new(),
                         writing: false,
+                        last_line: now,
                     });
+                    self.timeouts.insert(id, now + self.idle_timeout);
                     self.stats.accepted += 1;
                     self.send(id, format!("* welcome, you are client {id}\n").as_bytes())?;
                     self.broadcast(id, format!("* client {id} joined\n").as_bytes())?;
                 }
-                Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(()),
+                Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                    self.paused_reported = false; // the queue is drained: the episode is over
+                    return Ok(());
+                }
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
                 Err(e) if e.kind() == ErrorKind::ConnectionAborted => {}
+                Err(e) if is_out_of_descriptors(&e) && self.evict()? => {}
                 Err(e) => {
                     // EMFILE and friends: the listener would stay readable and every wait would
-                    // report it at once. Mute it until a client leaves or 100 ms pass.
-                    eprintln!("chat: accept: {e}; pausing accepts");
+                    // report it at once. Mute it until a client leaves or 100 ms pass; say so
+                    // once per episode (it ends when an accept finds the queue empty).
+                    if !self.paused_reported {
+                        eprintln!("chat: accept: {e}; pausing accepts until a client leaves");
+                        self.paused_reported = true;
+                    }
                     self.ctx
                         .modify(&self.listener, EventType::None, Token::Listener)?;
                     self.accepting = false;
@@ -228,13 +269,30 @@ impl Server {
             }
             Err(_) => return self.leave(id),
         };
+        // Complete lines, each held to MAX_LINE however its bytes came: a line that was short
+        // when the last read ended and long when this one brought its newline is as long as
+        // one that came in a single read.
+        let before = client.partial.len();
         client.partial.extend_from_slice(&buf[..n]);
         let mut lines = Vec::new();
-        while let Some(end) = client.partial.iter().position(|&b| b == b'\n') {
-            let line: Vec<u8> = client.partial.drain(..=end).collect();
-            lines.push(line);
+        let mut too_long = false;
+        let mut start = 0;
+        for (i, &b) in client.partial.iter().enumerate().skip(before) {
+            if b == b'\n' {
+                too_long |= i + 1 - start > MAX_LINE;
+                lines.push(start..i + 1);
+                start = i + 1;
+            }
         }
-        if client.partial.len() >= MAX_LINE {
+        let lines: Vec<Vec<u8>> = lines
+            .into_iter()
+            .map(|r| client.partial[r].to_vec())
+            .collect();
+        client.partial.drain(..start);
+        if !lines.is_empty() {
+            client.last_line = Instant::now();
+        }
+        if too_long || client.partial.len() >= MAX_LINE {
             self.stats.dropped_long += 1;
             self.send(id, b"* line too long; goodbye\n")?;
             self.close(id)?;
@@ -261,8 +319,50 @@ impl Server {
         Ok(())
     }
 
+    /// Out of descriptors: closes the client whose last line is oldest, if it sent none for
+    /// `EVICTABLE_IDLE`, so that the newcomer can be accepted. `false` if none qualifies.
+    fn evict(&mut self) -> io::Result<bool> {
+        let oldest = self
+            .clients
+            .iter()
+            .enumerate()
+            .filter_map(|(id, c)| c.as_ref().map(|c| (id, c.last_line)))
+            .min_by_key(|&(_, last)| last);
+        match oldest {
+            Some((id, last)) if last.elapsed() >= EVICTABLE_IDLE => {
+                self.stats.evicted += 1;
+                self.send(id, b"* server full and you are quiet; goodbye\n")?;
+                self.close(id)?;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    /// Closes the clients whose idle deadline came and that sent no line since it was set;
+    /// the others get a new deadline, counted from their last line.
+    fn timeouts_due(&mut self) -> io::Result<()> {
+        let now = Instant::now();
+        for id in self.timeouts.expired() {
+            let Some(client) = &self.clients[id] else {
+                continue;
+            };
+            let due = client.last_line + self.idle_timeout;
+            if due > now {
+                self.timeouts.insert(id, due);
+                continue;
+            }
+            self.stats.idle_closed += 1;
+            self.send(id, b"* idle too long; goodbye\n")?;
+            self.close(id)?;
+            self.broadcast(id, format!("* client {id} timed out\n").as_bytes())?;
+        }
+        Ok(())
+    }
+
     fn close(&mut self, id: usize) -> io::Result<()> {
         if let Some(client) = self.clients[id].take() {
+            self.timeouts.remove(&id);
             self.ctx.delete(&client.stream)?;
             self.resume_accepting()?; // a descriptor is free again
         }
@@ -284,6 +384,7 @@ impl Server {
                         self.backoff.mark_waited()?;
                         self.resume_accepting()?;
                     }
+                    Token::Timeouts => self.timeouts_due()?,
                     Token::Stats => {
                         stats_timer.mark_waited()?;
                         if self.stats != reported && !quiet {
@@ -338,7 +439,15 @@ impl Server {
     }
 }
 
-fn main() -> ExitCode {
+/// Whether `accept` failed for want of a descriptor (`EMFILE`, `ENFILE` on Unix).
+fn is_out_of_descriptors(error: &io::Error) -> bool {
+    #[cfg(unix)]
+    return matches!(error.raw_os_error(), Some(libc::EMFILE | libc::ENFILE));
+    #[cfg(not(unix))]
+    return error.raw_os_error() == Some(10024); // WSAEMFILE
+}
+
+pub(crate) fn main() -> ExitCode {
     // First, before any thread exists, so that every thread blocks these signals.
     let signals = match Signals::new(&[signal::SIGINT, signal::SIGTERM]) {
         Ok(signals) => signals,
@@ -349,6 +458,8 @@ fn main() -> ExitCode {
     };
     let mut listen: SocketAddr = ([127, 0, 0, 1], 7878).into();
     let mut max_queue = 64 * 1024;
+    let mut backlog: i32 = 1024;
+    let mut idle_timeout = Duration::from_secs(600);
     let mut self_check = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -369,6 +480,22 @@ fn main() -> ExitCode {
                     .map_err(|e| format!("--listen {v}: {e} (expected host:port)"))?
                     .next()
                     .ok_or(format!("--listen {v}: the name has no address"))?;
+                Ok(())
+            }),
+            "--backlog" => value("--backlog").and_then(|v| {
+                backlog = match v.parse() {
+                    Ok(n @ 1..=65_535) => n,
+                    _ => return Err(format!("--backlog {v}: a number from 1 to 65535")),
+                };
+                Ok(())
+            }),
+            "--idle-timeout" => value("--idle-timeout").and_then(|v| {
+                idle_timeout = v
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|s| (0.001..=86_400.0).contains(s))
+                    .map(Duration::from_secs_f64)
+                    .ok_or(format!("--idle-timeout {v}: seconds, from 0.001 to 86400"))?;
                 Ok(())
             }),
             "--max-queue" => value("--max-queue").and_then(|v| {
@@ -393,7 +520,13 @@ fn main() -> ExitCode {
     if self_check {
         listen = ([127, 0, 0, 1], 0).into();
     }
-    match serve(&signals, listen, max_queue, self_check) {
+    let config = Config {
+        listen,
+        backlog,
+        idle_timeout,
+        max_queue,
+    };
+    match serve(&signals, &config, self_check) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
         Err(e) => {
@@ -403,18 +536,39 @@ fn main() -> ExitCode {
     }
 }
 
-fn serve(
-    signals: &Signals,
+/// What the flags set.
+struct Config {
     listen: SocketAddr,
+    backlog: i32,
+    idle_timeout: Duration,
     max_queue: usize,
-    self_check: bool,
-) -> io::Result<bool> {
-    let listener = TcpListener::bind(listen)
-        .map_err(|e| io::Error::new(e.kind(), format!("cannot listen on {listen}: {e}")))?;
+}
+
+/// Binds and listens with the backlog asked for: std listens with 128, and a second
+/// `listen(2)` sets ours (Unix; Windows keeps the first).
+fn bind(config: &Config) -> io::Result<TcpListener> {
+    let listen = config.listen;
+    let named = |e: io::Error| io::Error::new(e.kind(), format!("cannot listen on {listen}: {e}"));
+    let listener = TcpListener::bind(listen).map_err(named)?;
+    #[cfg(unix)]
+    rustix::net::listen(&listener, config.backlog).map_err(|e| named(e.into()))?;
+    #[cfg(not(unix))]
+    let _ = config.backlog;
+    Ok(listener)
+}
+
+fn serve(signals: &Signals, config: &Config, self_check: bool) -> io::Result<bool> {
+    let listener = bind(config)?;
     let addr = listener.local_addr()?;
     let mut stats_timer = Timer::new()?;
     stats_timer.reset_repeating(Duration::from_secs(1))?;
-    let mut server = Server::new(listener, signals, &stats_timer, max_queue)?;
+    let mut server = Server::new(
+        listener,
+        signals,
+        &stats_timer,
+        config.max_queue,
+        config.idle_timeout,
+    )?;
     if !self_check {
         println!("chat: listening on {addr}; SIGINT or SIGTERM stops it");
         server.run(signals, &mut stats_timer, false)?;
