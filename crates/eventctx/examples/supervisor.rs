@@ -27,7 +27,7 @@
 //! processes do not have.
 
 #[cfg(unix)]
-mod unix {
+pub(crate) mod unix {
 
     use std::os::unix::process::{CommandExt, ExitStatusExt};
     use std::process::{Child, Command, ExitCode, ExitStatus};
