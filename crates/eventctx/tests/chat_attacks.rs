@@ -12,6 +12,8 @@
 //! Unix only: the child's descriptor limit is set with `setrlimit`.
 #![cfg_attr(not(unix), allow(dead_code, unused_imports))]
 
+mod support;
+
 #[cfg(unix)]
 #[path = "../examples/chat.rs"]
 #[allow(dead_code)]
@@ -43,36 +45,11 @@ fn main() -> ExitCode {
         }
         return chat::main();
     }
-    type Case = (&'static str, fn() -> io::Result<()>);
-    let cases: &[Case] = &[
+    let cases: &[support::Case] = &[
         ("a_long_line_split_across_reads_is_refused", long_line),
         ("an_idle_crowd_at_the_limit_does_not_lock_out", idle_crowd),
     ];
-    println!("\nrunning {} tests", cases.len());
-    let mut failed = 0;
-    for (name, case) in cases {
-        match std::panic::catch_unwind(case) {
-            Ok(Ok(())) => println!("test {name} ... ok"),
-            Ok(Err(e)) => {
-                println!("test {name} ... FAILED: {e}");
-                failed += 1;
-            }
-            Err(_) => {
-                println!("test {name} ... FAILED (panicked)");
-                failed += 1;
-            }
-        }
-    }
-    let result = if failed == 0 { "ok" } else { "FAILED" };
-    println!(
-        "\ntest result: {result}. {} passed; {failed} failed; 0 ignored; 0 measured; 0 filtered out\n",
-        cases.len() - failed
-    );
-    if failed == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    }
+    support::run_cases(cases)
 }
 
 /// Starts the chat server on an ephemeral port; its address and its stdout.
@@ -107,17 +84,7 @@ fn spawn(
 fn stop(mut child: Child, mut out: impl Read) -> io::Result<(i32, String, String)> {
     // SAFETY: kill with our child's pid and a valid signal.
     assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let status = loop {
-        if let Some(status) = child.try_wait()? {
-            break status;
-        }
-        if Instant::now() > deadline {
-            child.kill()?;
-            panic!("the chat server did not stop within 20 s");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
+    let status = support::wait_for(&mut child, Duration::from_secs(20))?;
     let mut stdout = String::new();
     out.read_to_string(&mut stdout)?;
     let mut stderr = String::new();

@@ -5,6 +5,8 @@
 //! grandchildren included, may be left. Its `--self-check` runs too.
 #![cfg_attr(not(unix), allow(dead_code, unused_imports))]
 
+mod support;
+
 #[cfg(unix)]
 #[path = "../examples/supervisor.rs"]
 #[allow(dead_code)]
@@ -12,7 +14,7 @@ mod supervisor;
 
 use std::io::{self, Read};
 use std::process::{Command, ExitCode, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const CHILD: &str = "SUPERVISOR_TEST_CHILD";
 
@@ -26,39 +28,14 @@ fn main() -> ExitCode {
     if std::env::var_os(CHILD).is_some() {
         return supervisor::unix::main();
     }
-    type Case = (&'static str, fn() -> io::Result<()>);
-    let cases: &[Case] = &[
+    let cases: &[support::Case] = &[
         (
             "signals_from_outside_and_no_process_left",
             signals_and_grandchildren,
         ),
         ("the_self_check_passes", self_check),
     ];
-    println!("\nrunning {} tests", cases.len());
-    let mut failed = 0;
-    for (name, case) in cases {
-        match std::panic::catch_unwind(case) {
-            Ok(Ok(())) => println!("test {name} ... ok"),
-            Ok(Err(e)) => {
-                println!("test {name} ... FAILED: {e}");
-                failed += 1;
-            }
-            Err(_) => {
-                println!("test {name} ... FAILED (panicked)");
-                failed += 1;
-            }
-        }
-    }
-    let result = if failed == 0 { "ok" } else { "FAILED" };
-    println!(
-        "\ntest result: {result}. {} passed; {failed} failed; 0 ignored; 0 measured; 0 filtered out\n",
-        cases.len() - failed
-    );
-    if failed == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    }
+    support::run_cases(cases)
 }
 
 /// Runs the supervisor with `args`; `between` is called while it runs, with its pid. Returns
@@ -72,17 +49,7 @@ fn supervise(args: &[&str], between: impl FnOnce(i32)) -> io::Result<(i32, Strin
         .stderr(Stdio::piped())
         .spawn()?;
     between(child.id() as i32);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let status = loop {
-        if let Some(status) = child.try_wait()? {
-            break status;
-        }
-        if Instant::now() > deadline {
-            child.kill()?;
-            panic!("the supervisor did not stop within 30 s");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
+    let status = support::wait_for(&mut child, Duration::from_secs(30))?;
     let mut out = String::new();
     child
         .stdout

@@ -142,3 +142,55 @@ pub fn raise_fd_limit() -> u64 {
 pub fn under_valgrind() -> bool {
     std::env::var_os("EVENTCTX_UNDER_VALGRIND").is_some()
 }
+
+/// A test of a `harness = false` file: a name, and what it runs.
+pub type Case = (&'static str, fn() -> io::Result<()>);
+
+/// Runs `cases` one after the other, prints each result and a closing line as libtest does,
+/// and gives the exit code: for the test files that have their own `main` (their children
+/// must block signals before any thread exists).
+pub fn run_cases(cases: &[Case]) -> std::process::ExitCode {
+    println!("\nrunning {} tests", cases.len());
+    let mut failed = 0;
+    for (name, case) in cases {
+        match std::panic::catch_unwind(case) {
+            Ok(Ok(())) => println!("test {name} ... ok"),
+            Ok(Err(e)) => {
+                println!("test {name} ... FAILED: {e}");
+                failed += 1;
+            }
+            Err(_) => {
+                println!("test {name} ... FAILED (panicked)");
+                failed += 1;
+            }
+        }
+    }
+    let result = if failed == 0 { "ok" } else { "FAILED" };
+    println!(
+        "\ntest result: {result}. {} passed; {failed} failed; 0 ignored; 0 measured; 0 filtered out\n",
+        cases.len() - failed
+    );
+    if failed == 0 {
+        std::process::ExitCode::SUCCESS
+    } else {
+        std::process::ExitCode::FAILURE
+    }
+}
+
+/// Waits for `child` to exit, up to `within`; kills it and panics past that.
+pub fn wait_for(
+    child: &mut std::process::Child,
+    within: std::time::Duration,
+) -> io::Result<std::process::ExitStatus> {
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        if let Some(status) = child.try_wait()? {
+            return Ok(status);
+        }
+        if std::time::Instant::now() > deadline {
+            child.kill()?;
+            panic!("the child did not exit within {within:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
