@@ -12,6 +12,10 @@ use std::net::{SocketAddr, TcpStream};
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
+/// The crate's test helpers (`run_cases`), shared with the library's tests.
+#[path = "../../eventctx/tests/support/mod.rs"]
+mod support;
+
 const CHILD: &str = "ECHO_TEST_CHILD";
 const NOFILE: &str = "ECHO_TEST_NOFILE";
 
@@ -28,8 +32,7 @@ fn main() -> ExitCode {
         let args: Vec<String> = std::env::args().skip(1).collect();
         return eventctx_echo::main(args);
     }
-    type Case = (&'static str, fn() -> io::Result<()>);
-    let cases: &[Case] = &[
+    let cases: &[support::Case] = &[
         ("out_of_descriptors_it_backs_off_and_serves_on", backoff),
         (
             "out_of_descriptors_the_longest_idle_make_room",
@@ -52,31 +55,7 @@ fn main() -> ExitCode {
         ("sigint_during_the_load_stops_it_cleanly", sigint_load),
         ("bad_flags_exit_2_with_a_message", bad_flags),
     ];
-    println!("\nrunning {} tests", cases.len());
-    let mut failed = 0;
-    for (name, case) in cases {
-        match std::panic::catch_unwind(case) {
-            Ok(Ok(())) => println!("test {name} ... ok"),
-            Ok(Err(e)) => {
-                println!("test {name} ... FAILED: {e}");
-                failed += 1;
-            }
-            Err(_) => {
-                println!("test {name} ... FAILED (panicked)");
-                failed += 1;
-            }
-        }
-    }
-    let result = if failed == 0 { "ok" } else { "FAILED" };
-    println!(
-        "\ntest result: {result}. {} passed; {failed} failed; 0 ignored; 0 measured; 0 filtered out\n",
-        cases.len() - failed
-    );
-    if failed == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    }
+    support::run_cases(cases)
 }
 
 fn spawn(args: &[&str], nofile: Option<u64>) -> io::Result<Child> {
