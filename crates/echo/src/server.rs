@@ -1,8 +1,10 @@
-//! The echo server: one `WaitContext` for every client and a second one, nested in it, for the
-//! listener, a stats `Timer`, a back-off `Timer`, the connections' timeouts (one `Deadlines`), a
-//! shutdown `Event` and, when given, the process's `Signals`. The second one is looked at
-//! without blocking after every batch of client events, so that a newcomer is accepted (and a
-//! signal heard) within one batch whatever the clients are doing.
+//! The echo server: one `WaitContext` for every client, the listener, a stats `Timer`, a
+//! back-off `Timer`, the connections' timeouts (one `Deadlines`), a shutdown `Event` and, when
+//! given, the process's `Signals`; and a second context that watches all but the clients. The
+//! second one is looked at without blocking after every batch of client events, so that a
+//! newcomer is accepted (and a signal heard) within one batch whatever the clients are doing.
+//! (Both watch the same control descriptors, where the second could be nested in the first:
+//! Windows does not nest contexts.)
 
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
@@ -24,8 +26,6 @@ enum Token {
     Stop,
     Shutdown,
     Signal,
-    /// The control context, nested in the clients' one.
-    Control,
 }
 
 /// Stop reading from one client whose echoes are not being taken, past this much buffered.
@@ -246,9 +246,10 @@ impl Default for ServerConfig {
 /// arrives, or `stop_after` passes.
 #[allow(missing_debug_implementations)] // holds sockets and buffers; nothing useful to show
 pub struct Server {
-    /// The clients, and `control` nested.
+    /// The clients and the control descriptors: what a wait blocks on.
     ctx: WaitContext<Token>,
-    /// The listener, timers, shutdown event and signals.
+    /// The control descriptors alone (listener, timers, shutdown event, signals), looked at
+    /// without blocking after every batch.
     control: WaitContext<Token>,
     listener: TcpListener,
     /// Whether the listener is watched (not while backing off after `EMFILE`).
@@ -291,18 +292,20 @@ impl Server {
         }
         let backoff = Timer::new()?;
         let timeouts = Deadlines::new()?;
-        let control = WaitContext::build_with(&[
+        let watched: &[(&dyn eventctx::AsRawDescriptor, Token)] = &[
             (&listener, Token::Listener),
             (&tick, Token::Tick),
             (&timeouts, Token::Timeouts),
             (&backoff, Token::Backoff),
             (&stop, Token::Stop),
             (&shutdown, Token::Shutdown),
-        ])?;
+        ];
+        let ctx = WaitContext::build_with(watched)?;
+        let control = WaitContext::build_with(watched)?;
         if let Some(signals) = &signals {
+            ctx.add(signals, Token::Signal)?;
             control.add(signals, Token::Signal)?;
         }
-        let ctx = WaitContext::build_with(&[(&control, Token::Control)])?;
         Ok(Server {
             ctx,
             control,
@@ -342,7 +345,8 @@ impl Server {
         loop {
             // A batch of client events (16 at most, one read or write each), then whatever the
             // control context has ready, looked at without blocking: a newcomer waits for one
-            // batch at most, not for every busy client to have had its turn.
+            // batch at most, not for every busy client to have had its turn. (A control event
+            // in the batch only ends the wait; the control context reports it.)
             for event in self.ctx.wait()? {
                 if let Token::Client(id) = event.token {
                     self.serve(id, event)?;
@@ -351,7 +355,7 @@ impl Server {
             for event in self.control.wait_timeout(Duration::ZERO)? {
                 match event.token {
                     Token::Listener => self.accept()?,
-                    Token::Client(_) | Token::Control => {}
+                    Token::Client(_) => {}
                     Token::Tick => {
                         self.tick.mark_waited()?;
                         let now = (
@@ -415,6 +419,7 @@ impl Server {
     /// Stops accepting, writes what each connection has pending as far as its socket takes it
     /// now, and closes them all.
     fn stop_serving(mut self) -> io::Result<ServerStats> {
+        self.ctx.delete(&self.listener)?;
         self.control.delete(&self.listener)?;
         for id in 0..self.connections.len() as u32 {
             if let Some(conn) = self.connections[id as usize].as_mut() {
@@ -494,8 +499,9 @@ impl Server {
 
     fn pause_accepting(&mut self, error: io::Error) -> io::Result<()> {
         if self.accepting {
-            self.control
-                .modify(&self.listener, EventType::None, Token::Listener)?;
+            for ctx in [&self.ctx, &self.control] {
+                ctx.modify(&self.listener, EventType::None, Token::Listener)?;
+            }
             self.backoff.reset_oneshot(BACKOFF)?;
             self.accepting = false;
             self.stats.accept_backoffs += 1;
@@ -515,8 +521,9 @@ impl Server {
     fn resume_accepting(&mut self) -> io::Result<()> {
         if !self.accepting {
             self.backoff.clear()?;
-            self.control
-                .modify(&self.listener, EventType::Read, Token::Listener)?;
+            for ctx in [&self.ctx, &self.control] {
+                ctx.modify(&self.listener, EventType::Read, Token::Listener)?;
+            }
             self.accepting = true;
         }
         Ok(())
