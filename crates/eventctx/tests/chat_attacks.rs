@@ -36,12 +36,7 @@ fn main() {
 fn main() -> ExitCode {
     if std::env::var_os(CHILD).is_some() {
         if let Some(limit) = std::env::var(NOFILE).ok().and_then(|v| v.parse().ok()) {
-            let lim = libc::rlimit {
-                rlim_cur: limit,
-                rlim_max: limit,
-            };
-            // SAFETY: setrlimit reads one rlimit.
-            assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &lim) }, 0);
+            support::set_fd_limit(limit);
         }
         return chat::main();
     }

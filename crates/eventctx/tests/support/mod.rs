@@ -130,6 +130,20 @@ pub fn raise_fd_limit() -> u64 {
     limit
 }
 
+/// Sets the descriptor limit (soft and hard) to `limit`: for a child process that serves
+/// under a limit its test chose.
+#[cfg(unix)]
+pub fn set_fd_limit(limit: u64) {
+    #[allow(clippy::useless_conversion)] // `rlim_t` is u64 on Linux and macOS, i64 on the BSDs
+    let limit = limit.try_into().expect("a descriptor limit rlim_t holds");
+    let lim = libc::rlimit {
+        rlim_cur: limit,
+        rlim_max: limit,
+    };
+    // SAFETY: setrlimit reads one rlimit.
+    assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &lim) }, 0);
+}
+
 /// Windows has no descriptor limit to raise; a process may hold millions of handles. The
 /// tests that scale take this as how many to try.
 #[cfg(windows)]
