@@ -17,6 +17,12 @@ use crate::sys::time::Deadline;
 use crate::sys::unix::borrow_raw;
 use crate::token::EventToken;
 
+/// A zero timeout: a wait that does not block.
+const POLL: Timespec = Timespec {
+    tv_sec: 0,
+    tv_nsec: 0,
+};
+
 /// One ready descriptor, as `epoll_wait` reports it.
 pub(crate) type ReadyEvent = epoll::Event;
 
@@ -171,10 +177,6 @@ impl Poller {
         timeout: Option<Duration>,
         mut wait: impl FnMut(Option<&Timespec>) -> rustix::io::Result<usize>,
     ) -> io::Result<usize> {
-        const POLL: Timespec = Timespec {
-            tv_sec: 0,
-            tv_nsec: 0,
-        };
         if !matches!(timeout, None | Some(Duration::MAX)) {
             let zero = timeout == Some(Duration::ZERO);
             let skip = self.skip_checks.load(Ordering::Relaxed);
@@ -211,10 +213,6 @@ impl Poller {
         mut wait: impl FnMut(Option<&Timespec>) -> rustix::io::Result<usize>,
     ) -> io::Result<usize> {
         use rustix::event::{PollFd, PollFlags, poll};
-        const POLL: Timespec = Timespec {
-            tv_sec: 0,
-            tv_nsec: 0,
-        };
         let mut deadline = Deadline::new(timeout);
         loop {
             let step = deadline.step();
