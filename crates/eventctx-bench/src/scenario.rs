@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::backends::Backend;
-use crate::counting_alloc::allocations;
+use crate::counting_alloc::allocations_here;
 use crate::fds::{drain, signal};
 
 /// The finite timeout every wait passes, as a real loop would (raw epoll passes 1000 ms).
@@ -118,14 +118,14 @@ pub fn run<B: Backend>(
     for i in 0..iters / 10 + 1 {
         body(&mut b, i)?;
     }
-    let allocs = allocations();
+    let allocs = allocations_here();
     let start = Instant::now();
     let mut ops = 0;
     for i in 0..iters {
         ops += body(&mut b, i)?;
     }
     let elapsed = start.elapsed();
-    let allocs = allocations() - allocs;
+    let allocs = allocations_here() - allocs;
     drop(partner);
     let ops = black_box(ops).max(1) as f64;
     Ok(Sample {
