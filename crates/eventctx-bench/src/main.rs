@@ -11,31 +11,56 @@
 //! cargo run --release -p eventctx-bench -- --instr ping --backend eventctx --iters 10000
 //! ```
 
+#[cfg(windows)]
+mod windows;
+#[cfg(windows)]
+fn main() {
+    windows::main()
+}
+
+#[cfg(unix)]
 mod backends;
+#[cfg(unix)]
 mod echo;
+#[cfg(unix)]
 mod fds;
+#[cfg(unix)]
 mod plot;
+#[cfg(unix)]
 mod queues;
+#[cfg(unix)]
 mod scenario;
+#[cfg(unix)]
 mod threads;
+#[cfg(unix)]
 mod timeouts;
 
+#[cfg(unix)]
 use std::collections::BTreeMap;
+#[cfg(unix)]
 use std::fmt::Write as _;
+#[cfg(unix)]
 use std::io;
+#[cfg(unix)]
 use std::path::PathBuf;
+#[cfg(unix)]
 use std::time::{Duration, Instant};
 
+#[cfg(unix)]
 use backends::{Backend, Eventctx, EventctxBatch, Mio, Polling, RawEpoll};
+#[cfg(unix)]
 use scenario::{Sample, Scenario};
 
 /// Counts heap allocations, to report allocations per operation for every back-end.
+#[cfg(unix)]
 #[path = "../../eventctx/tests/support/counting_alloc.rs"]
 mod counting_alloc;
 
+#[cfg(unix)]
 #[global_allocator]
 static GLOBAL: counting_alloc::Counting = counting_alloc::Counting;
 
+#[cfg(unix)]
 const BACKENDS: [&str; 5] = [
     RawEpoll::NAME,
     Mio::NAME,
@@ -45,6 +70,7 @@ const BACKENDS: [&str; 5] = [
 ];
 
 /// Runs one sample of `scenario` on the back-end called `name`.
+#[cfg(unix)]
 fn sample(
     name: &str,
     scenario: Scenario,
@@ -73,6 +99,7 @@ fn sample(
     }
 }
 
+#[cfg(unix)]
 struct Options {
     quick: bool,
     /// Only the deadline and channel tables.
@@ -84,6 +111,7 @@ struct Options {
     instr: Option<(Scenario, String, usize)>,
 }
 
+#[cfg(unix)]
 fn parse_args() -> io::Result<Options> {
     let mut opts = Options {
         quick: false,
@@ -140,6 +168,7 @@ fn parse_args() -> io::Result<Options> {
     Ok(opts)
 }
 
+#[cfg(unix)]
 fn main() {
     if let Err(e) = parse_args().and_then(run) {
         eprintln!("eventctx-bench: {e}");
@@ -148,8 +177,10 @@ fn main() {
 }
 
 /// Medians over rounds: (scenario, back-end) -> samples.
+#[cfg(unix)]
 type Results = BTreeMap<(String, &'static str), Vec<Sample>>;
 
+#[cfg(unix)]
 fn run(opts: Options) -> io::Result<()> {
     let limit = fds::raise_fd_limit()?;
     let spare = fds::eventfds(1)?.remove(0);
@@ -325,6 +356,7 @@ fn run(opts: Options) -> io::Result<()> {
     Ok(())
 }
 
+#[cfg(unix)]
 fn registered(s: Scenario) -> usize {
     match s {
         Scenario::Ping | Scenario::Churn | Scenario::Wake => 1,
@@ -334,6 +366,7 @@ fn registered(s: Scenario) -> usize {
     }
 }
 
+#[cfg(unix)]
 fn median<T>(samples: &[T], f: impl Fn(&T) -> f64) -> f64 {
     let mut v: Vec<f64> = samples.iter().map(f).collect();
     v.sort_by(f64::total_cmp);
@@ -346,6 +379,7 @@ fn median<T>(samples: &[T], f: impl Fn(&T) -> f64) -> f64 {
 }
 
 /// The first and third quartiles (nearest rank).
+#[cfg(unix)]
 fn quartiles<T>(samples: &[T], f: impl Fn(&T) -> f64) -> (f64, f64) {
     let mut v: Vec<f64> = samples.iter().map(f).collect();
     v.sort_by(f64::total_cmp);
@@ -353,6 +387,7 @@ fn quartiles<T>(samples: &[T], f: impl Fn(&T) -> f64) -> (f64, f64) {
     (at(0.25), at(0.75))
 }
 
+#[cfg(unix)]
 fn report(
     results: &Results,
     scenarios: &[Scenario],
@@ -435,6 +470,7 @@ fn report(
 }
 
 /// Many deadlines, and a channel a context watches: every kind in each round, interleaved.
+#[cfg(unix)]
 fn queue_tables(opts: &Options, limit: u64) -> io::Result<String> {
     // Many deadlines, and a channel a context watches: every kind in each round.
     let queue_rounds = opts.rounds.clamp(1, 3);
@@ -465,6 +501,7 @@ fn queue_tables(opts: &Options, limit: u64) -> io::Result<String> {
 
 /// How long a wait with nothing ready takes, per back-end and timeout; the back-ends take
 /// turns, timeout by timeout.
+#[cfg(unix)]
 fn timeout_table(opts: &Options) -> io::Result<String> {
     let samples = if opts.quick { 40 } else { 200 };
     let mut out = format!(
@@ -487,8 +524,10 @@ fn timeout_table(opts: &Options) -> io::Result<String> {
 }
 
 /// Key counts for the deadline table.
+#[cfg(unix)]
 const DEADLINE_KEYS: [u32; 2] = [1_000, 100_000];
 
+#[cfg(unix)]
 fn queue_report(
     rows: &BTreeMap<(u32, &str), Vec<Option<queues::Phases>>>,
     order: &[&str],
@@ -534,8 +573,10 @@ fn queue_report(
 }
 
 /// Thread counts for the pool table.
+#[cfg(unix)]
 const THREADS: [usize; 3] = [1, 2, 4];
 
+#[cfg(unix)]
 fn pool_report(
     pools: &BTreeMap<(&str, usize), Vec<f64>>,
     herd: (f64, f64),
@@ -575,6 +616,7 @@ fn pool_report(
     out
 }
 
+#[cfg(unix)]
 fn write_csv(opts: &Options, results: &Results, echo: &BTreeMap<&str, Vec<f64>>) -> io::Result<()> {
     let mut all = String::from("scenario,backend,round,ns_per_op,allocs_per_op\n");
     let mut summary = String::from("scenario,backend,median_ns_per_op,ratio_to_raw_epoll\n");
