@@ -44,6 +44,30 @@ fn repeating_fires_again_and_again() -> io::Result<()> {
     Ok(())
 }
 
+/// A repeating timer keeps its phase: reading it late does not move the expiries after. Read
+/// 1.5 periods in, the next expiry is at 2 periods, not at the read plus a period (2.5). The
+/// bound sits halfway between the two: a quarter period (75 ms) of room for a slow machine.
+#[test]
+fn a_late_read_keeps_the_repeating_timer_s_phase() -> io::Result<()> {
+    let period = Duration::from_millis(300);
+    let mut timer = Timer::new()?;
+    let ctx: EventContext<u8> = EventContext::build_with(&[(&timer, 1)])?;
+    let start = Instant::now();
+    timer.reset_repeating(period)?;
+    std::thread::sleep(period * 3 / 2);
+    assert!(!timer.mark_waited()?, "the first expiry had passed");
+    let events = ctx.wait_timeout(Duration::from_secs(10))?;
+    let at = start.elapsed();
+    assert_eq!(events.len(), 1, "no expiry after the late read");
+    assert!(at >= period * 2, "the second expiry came early: {at:?}");
+    assert!(
+        at < period * 9 / 4,
+        "the second expiry came at {at:?}, not near {:?}: the read moved the phase",
+        period * 2
+    );
+    Ok(())
+}
+
 #[test]
 fn mark_waited_says_whether_it_had_fired() -> io::Result<()> {
     let mut timer = Timer::new()?;

@@ -1,10 +1,15 @@
 //! `Event` on Windows: a manual-reset event object (so that a context testing it does not
-//! clear it). A signal sets it; a read that finds it set resets it, under a lock its clones
-//! share, so that of two readers in this process one wins, as with eventfd. Windows keeps no
-//! count: a read takes 1, whatever was written.
+//! clear it), and its state in this process (`native.rs`), shared by its clones: a signal sets
+//! both and wakes the contexts watching the event with a completion packet each; a read that
+//! finds it set resets both, under the state's lock, so that of two readers in this process one
+//! wins, as with eventfd. Windows keeps no count: a read takes 1, whatever was written.
+//!
+//! An event adopted from a handle (`from_handle`) may be set from elsewhere: it is not enrolled
+//! (contexts wait for it as for any handle), and its reads test the event object itself.
 #![allow(unsafe_code)]
 
 use std::io;
+use std::mem::ManuallyDrop;
 use std::os::windows::io::{AsHandle, AsRawHandle, BorrowedHandle, FromRawHandle, OwnedHandle};
 use std::ptr::null;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -14,6 +19,7 @@ use windows_sys::Win32::System::Threading::{
     CreateEventW, INFINITE, ResetEvent, SetEvent, WaitForSingleObject,
 };
 
+use super::native::{self, EventState};
 use super::translate::ERROR_INVALID_PARAMETER;
 use crate::sys::time::Deadline;
 
@@ -21,7 +27,9 @@ use crate::sys::time::Deadline;
 #[derive(Debug)]
 pub(crate) struct Event {
     handle: OwnedHandle,
-    /// Held while a read tests and resets the event.
+    /// Its state in this process, when enrolled (made here, or cloned from one made here).
+    state: Option<Arc<EventState>>,
+    /// Held while a read of an adopted event tests and resets it.
     gate: Arc<Mutex<()>>,
 }
 
@@ -33,24 +41,36 @@ impl Event {
         if raw.is_null() {
             return Err(io::Error::last_os_error());
         }
+        // SAFETY: a new handle that nothing else owns.
+        let handle = unsafe { OwnedHandle::from_raw_handle(raw) };
+        let state = Arc::new(EventState::default());
+        native::enroll_event(raw, &state);
         Ok(Event {
-            // SAFETY: a new handle that nothing else owns.
-            handle: unsafe { OwnedHandle::from_raw_handle(raw) },
+            handle,
+            state: Some(state),
             gate: Arc::default(),
         })
     }
 
-    /// Adopts an event object's handle.
+    /// Adopts an event object's handle (not enrolled: it may be set from elsewhere).
     pub(crate) fn from_handle(handle: OwnedHandle) -> Event {
         Event {
             handle,
+            state: None,
             gate: Arc::default(),
         }
     }
 
-    /// Gives the handle back.
+    /// Gives the handle back, no longer enrolled.
     pub(crate) fn into_handle(self) -> OwnedHandle {
-        self.handle
+        let this = ManuallyDrop::new(self);
+        native::withdraw(this.handle.as_raw_handle());
+        // SAFETY: `this` is never dropped, so each field is read out exactly once.
+        unsafe {
+            drop(std::ptr::read(&this.state));
+            drop(std::ptr::read(&this.gate));
+            std::ptr::read(&this.handle)
+        }
     }
 
     /// Sets the event. Zero changes nothing and `u64::MAX` is refused, as on eventfd.
@@ -61,11 +81,17 @@ impl Event {
         if value == 0 {
             return Ok(());
         }
-        // SAFETY: the handle is an open event object.
-        if unsafe { SetEvent(self.handle.as_raw_handle()) } == 0 {
-            return Err(io::Error::last_os_error());
+        let set = || {
+            // SAFETY: the handle is an open event object.
+            if unsafe { SetEvent(self.handle.as_raw_handle()) } == 0 {
+                return Err(io::Error::last_os_error());
+            }
+            Ok(())
+        };
+        match &self.state {
+            Some(state) => state.signal(set),
+            None => set(),
         }
-        Ok(())
     }
 
     /// Waits until the event is set, and resets it.
@@ -83,17 +109,28 @@ impl Event {
         }
     }
 
-    /// Resets the event if it is set: `Some(1)`, or `None` if it was not.
+    /// Resets the event if it is set: `Some(1)`, or `None` if it was not. An enrolled event
+    /// is set if its state in this process says so, or if the event object is (a raw
+    /// `SetEvent` from elsewhere); an adopted event if the event object is.
     pub(crate) fn read_nowait(&self) -> io::Result<Option<u64>> {
-        let _gate = self.gate.lock().unwrap_or_else(PoisonError::into_inner);
+        let handle = self.handle.as_raw_handle();
         // SAFETY: a zero wait only tests the handle.
-        if unsafe { WaitForSingleObject(self.handle.as_raw_handle(), 0) } != WAIT_OBJECT_0 {
+        let object_is_set = || unsafe { WaitForSingleObject(handle, 0) } == WAIT_OBJECT_0;
+        let reset = || {
+            // SAFETY: the handle is an open event object.
+            if unsafe { ResetEvent(handle) } == 0 {
+                return Err(io::Error::last_os_error());
+            }
+            Ok(())
+        };
+        if let Some(state) = &self.state {
+            return Ok(state.take(object_is_set, reset)?.then_some(1));
+        }
+        let _gate = self.gate.lock().unwrap_or_else(PoisonError::into_inner);
+        if !object_is_set() {
             return Ok(None);
         }
-        // SAFETY: the handle is an open event object.
-        if unsafe { ResetEvent(self.handle.as_raw_handle()) } == 0 {
-            return Err(io::Error::last_os_error());
-        }
+        reset()?;
         Ok(Some(1))
     }
 
@@ -104,10 +141,24 @@ impl Event {
 
     /// A second handle on the same event.
     pub(crate) fn try_clone(&self) -> io::Result<Event> {
+        let handle = self.handle.try_clone()?;
+        if let Some(state) = &self.state {
+            native::enroll_event(handle.as_raw_handle(), state);
+        }
         Ok(Event {
-            handle: self.handle.try_clone()?,
+            handle,
+            state: self.state.clone(),
             gate: Arc::clone(&self.gate),
         })
+    }
+}
+
+impl Drop for Event {
+    fn drop(&mut self) {
+        if self.state.is_some() {
+            // Before the handle closes, so that its number, once reused, is not found.
+            native::withdraw(self.handle.as_raw_handle());
+        }
     }
 }
 

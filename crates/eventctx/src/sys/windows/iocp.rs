@@ -5,7 +5,14 @@
 //!   is polled again at the start of the next wait: a socket still ready is reported again
 //!   (level-triggered), one whose data was read in between is not (no stale readiness). With
 //!   one-shot interest it is polled again only by `modify`.
-//! - Any other handle (an event, a waitable timer, a process, ...) is *tested* at each wait,
+//! - The crate's own `Event`s and `Timer`s (`native.rs`) are tested in this process at each
+//!   wait, without a system call; a signal wakes a blocked wait with a completion packet (one
+//!   in flight per port and object), and a wait watching a timer blocks no longer than its next
+//!   expiry.
+//! - A pipe (`pipe.rs`) is looked at with `PeekNamedPipe` at each wait; a wait that blocks
+//!   leaves a zero-byte read pending on a read end, whose event the thread pool waits for as
+//!   for a handle (below).
+//! - Any other handle (a process, another crate's event, ...) is *tested* at each wait,
 //!   64 at a time (`WaitForMultipleObjects` with a zero timeout), so a wait reports what is
 //!   signaled then, like epoll: a handle signaled just before a zero-timeout wait is reported
 //!   by it, and one cleared in between is not. Only when the wait must block is each handle
@@ -50,6 +57,8 @@ use windows_sys::Win32::System::Threading::{
 };
 
 use super::afd::{self, Afd, PollInfo};
+use super::native::{self, NATIVE_KEY, Native, PortBell};
+use super::pipe::{self, End, ZeroRead};
 use super::translate::{self, Readiness};
 use crate::interest::{EventType, Interest, TriggeredEvent};
 use crate::sys::time::Deadline;
@@ -101,6 +110,14 @@ enum Kind {
     Socket { base: usize },
     /// A waitable handle, waited for by the thread pool.
     Handle { handle: HANDLE },
+    /// The crate's own `Event` or `Timer`, tested here and ringing the port itself.
+    Native { native: Native, bell: Arc<PortBell> },
+    /// A pipe's end; a read end has its zero-byte read, whose event the thread pool waits for.
+    Pipe {
+        handle: HANDLE,
+        end: End,
+        zero: Option<ZeroRead>,
+    },
 }
 
 /// One watched descriptor. The cells are touched only under the registry lock, or by the
@@ -146,6 +163,17 @@ struct Registry {
     again: Vec<usize>,
     /// The handles (not sockets) watched, in the order they are tested.
     handles: Vec<usize>,
+    /// The crate's own events and timers watched.
+    natives: Vec<usize>,
+    /// The pipes watched.
+    pipes: Vec<usize>,
+    /// Where the next look at `pipes` starts (taken modulo their number).
+    pipe_cursor: usize,
+    /// Where the next test of `natives` starts (taken modulo their number).
+    native_cursor: usize,
+    /// Polls and thread-pool waits in flight: when none is, and no native packet is queued,
+    /// a wait that found something ready need not look at the port.
+    in_flight: usize,
     /// Where the next test of `handles` starts, so that none is starved.
     cursor: usize,
 }
@@ -158,7 +186,7 @@ pub(crate) struct Poller {
     /// How many threads are blocked in this port. A handle's wake-up is one packet, which
     /// wakes one of them; the thread that takes it wakes the others, since a signaled
     /// (level-triggered) handle is reported to every wait, as under epoll.
-    blocked: AtomicUsize,
+    blocked: Arc<AtomicUsize>,
 }
 
 impl std::fmt::Debug for Poller {
@@ -196,7 +224,7 @@ impl Poller {
             port,
             afd,
             registry: Mutex::new(Registry::default()),
-            blocked: AtomicUsize::new(0),
+            blocked: Arc::new(AtomicUsize::new(0)),
         })
     }
 
@@ -207,7 +235,13 @@ impl Poller {
     /// Starts watching `handle` (a socket's number or a waitable handle).
     pub(crate) fn add(&self, handle: HANDLE, interest: Interest, token: u64) -> io::Result<()> {
         translate::check(interest, false)?;
-        let kind = classify(handle)?;
+        let kind = match native::lookup(handle) {
+            Some(native) => Kind::Native {
+                native,
+                bell: PortBell::new(self.port.as_raw_handle(), Arc::clone(&self.blocked)),
+            },
+            None => classify(handle)?,
+        };
         let key = handle as usize;
         let mut registry = self.lock();
         if registry.entries.contains_key(&key) {
@@ -215,7 +249,7 @@ impl Poller {
         }
         let poll_info = match kind {
             Kind::Socket { base } => PollInfo::new(base, 0),
-            Kind::Handle { .. } => PollInfo::new(0, 0),
+            Kind::Handle { .. } | Kind::Native { .. } | Kind::Pipe { .. } => PollInfo::new(0, 0),
         };
         let source = Arc::new(Source {
             key,
@@ -226,7 +260,7 @@ impl Poller {
             wait: UnsafeCell::new(null_mut()),
             fired: AtomicBool::new(false),
         });
-        let is_handle = matches!(source.kind, Kind::Handle { .. });
+        let is_socket = matches!(source.kind, Kind::Socket { .. });
         let mut entry = Entry {
             source,
             interest,
@@ -234,14 +268,18 @@ impl Poller {
             pending: false,
             armed: true,
         };
-        if !is_handle {
-            self.arm(&mut entry)?;
-        } else {
-            registry.handles.push(key);
+        match &entry.source.kind {
+            Kind::Socket { .. } => self.arm(&mut registry.in_flight, &mut entry)?,
+            Kind::Handle { .. } => registry.handles.push(key),
+            Kind::Pipe { .. } => registry.pipes.push(key),
+            Kind::Native { native, bell } => {
+                native.watch(bell);
+                registry.natives.push(key);
+            }
         }
         registry.entries.insert(key, entry);
         drop(registry);
-        if is_handle {
+        if !is_socket {
             self.wake_blocked();
         }
         Ok(())
@@ -254,7 +292,10 @@ impl Poller {
         // registry says "not watched".
         check_open(handle)?;
         let mut registry = self.lock();
-        let Some(entry) = registry.entries.get_mut(&(handle as usize)) else {
+        let Registry {
+            entries, in_flight, ..
+        } = &mut *registry;
+        let Some(entry) = entries.get_mut(&(handle as usize)) else {
             // std files ERROR_NOT_FOUND under no kind; the portable kind wins, the code is
             // named in the message (as ESRCH is on Linux).
             return Err(io::Error::new(
@@ -271,8 +312,8 @@ impl Poller {
         entry.armed = true;
         if !entry.pending {
             return match entry.source.kind {
-                Kind::Socket { .. } => self.arm(entry),
-                Kind::Handle { .. } => {
+                Kind::Socket { .. } => self.arm(in_flight, entry),
+                Kind::Handle { .. } | Kind::Native { .. } | Kind::Pipe { .. } => {
                     drop(registry);
                     self.wake_blocked();
                     Ok(())
@@ -288,7 +329,7 @@ impl Poller {
             }
             // A wait in flight is right for any interest but `None`, which waits for nothing.
             Kind::Handle { .. } if interest.event_type() == EventType::None => {
-                self.unregister(entry);
+                self.unregister(in_flight, entry);
                 Ok(())
             }
             _ => Ok(()),
@@ -305,20 +346,32 @@ impl Poller {
             drop(registry);
             return check_open(handle);
         };
-        if matches!(entry.source.kind, Kind::Handle { .. }) {
-            registry.handles.retain(|&k| k != handle as usize);
+        match &entry.source.kind {
+            Kind::Handle { .. } => registry.handles.retain(|&k| k != handle as usize),
+            Kind::Pipe { .. } => registry.pipes.retain(|&k| k != handle as usize),
+            Kind::Native { native, bell } => {
+                native.unwatch(bell);
+                registry.natives.retain(|&k| k != handle as usize);
+            }
+            Kind::Socket { .. } => {}
         }
         if entry.pending {
             match entry.source.kind {
                 Kind::Socket { .. } => {
+                    // Its completion is not counted when it comes: the entry is gone.
+                    registry.in_flight = registry.in_flight.saturating_sub(1);
                     let iosb = self.iosb(&entry);
                     // SAFETY: the poll is in flight; its completion (which holds the source)
                     // is dropped when dequeued, since the entry is gone.
                     unsafe { self.afd.cancel(iosb) }?;
                 }
-                Kind::Handle { .. } => self.unregister(&mut entry),
+                Kind::Handle { .. } | Kind::Pipe { .. } => {
+                    self.unregister(&mut registry.in_flight, &mut entry)
+                }
+                Kind::Native { .. } => {}
             }
         }
+        end_zero_read(&entry.source);
         Ok(())
     }
 
@@ -343,8 +396,8 @@ impl Poller {
         unsafe { &raw mut (*entry.source.poll.get()).1 }
     }
 
-    /// Starts the poll or the wait that `entry` wants, if any.
-    fn arm(&self, entry: &mut Entry) -> io::Result<()> {
+    /// Starts the poll or the wait that `entry` wants, if any, counting it in `in_flight`.
+    fn arm(&self, in_flight: &mut usize, entry: &mut Entry) -> io::Result<()> {
         if entry.pending || !entry.armed {
             return Ok(());
         }
@@ -367,10 +420,26 @@ impl Poller {
                     }
                 }
             }
-            Kind::Handle { handle } => {
-                if event_type == EventType::None {
-                    return Ok(());
-                }
+            Kind::Handle { .. } | Kind::Pipe { .. } => {
+                let waitable = match &entry.source.kind {
+                    Kind::Handle { .. } if event_type == EventType::None => return Ok(()),
+                    Kind::Handle { handle } => *handle,
+                    Kind::Pipe {
+                        handle,
+                        zero: Some(zero),
+                        ..
+                    } => {
+                        // SAFETY: the source holds the read's OVERLAPPED; it is kept alive
+                        // until the read is over (`end_zero_read` on delete and drop).
+                        if unsafe { zero.start(*handle) }? {
+                            // Data or an end of file is there now: the next test sees it.
+                            return Ok(());
+                        }
+                        zero.event()
+                    }
+                    // A write end is always writable: nothing to wait for.
+                    _ => return Ok(()),
+                };
                 entry.source.fired.store(false, Ordering::Relaxed);
                 let context = Arc::into_raw(Arc::clone(&entry.source)).cast_mut();
                 let mut wait: HANDLE = null_mut();
@@ -380,7 +449,7 @@ impl Poller {
                 let ok = unsafe {
                     RegisterWaitForSingleObject(
                         &mut wait,
-                        handle,
+                        waitable,
                         Some(on_signaled),
                         context.cast(),
                         INFINITE,
@@ -396,14 +465,17 @@ impl Poller {
                 // SAFETY: under the registry lock, the only place the cell is touched.
                 unsafe { *entry.source.wait.get() = wait };
             }
+            // Nothing to start: the object rings the port itself.
+            Kind::Native { .. } => return Ok(()),
         }
         entry.pending = true;
+        *in_flight += 1;
         Ok(())
     }
 
     /// Ends a handle's registered wait, and takes back the reference it held unless its
     /// callback already handed it to the port.
-    fn unregister(&self, entry: &mut Entry) {
+    fn unregister(&self, in_flight: &mut usize, entry: &mut Entry) {
         // SAFETY: under the registry lock, the only place the cell is touched.
         let wait = unsafe { std::mem::replace(&mut *entry.source.wait.get(), null_mut()) };
         if wait.is_null() {
@@ -418,6 +490,7 @@ impl Poller {
             drop(unsafe { Arc::from_raw(Arc::as_ptr(&entry.source)) });
         }
         entry.pending = false;
+        *in_flight = in_flight.saturating_sub(1);
     }
 
     /// Waits into a slice: the entries filled in.
@@ -458,27 +531,48 @@ impl Poller {
         let mut deadline = Deadline::new(timeout);
         let mut last = deadline.is_expired();
         loop {
-            let mut filled = {
+            let (mut filled, due, quiet) = {
                 let mut registry = self.lock();
                 self.rearm(&mut registry);
-                self.test_handles(&mut registry, room, &mut put)
+                let mut filled = self.test_handles(&mut registry, room, &mut put);
+                filled += self.test_pipes(&mut registry, filled, room, &mut put);
+                let (natives, due) = self.test_natives(&mut registry, filled, room, &mut put);
+                (filled + natives, due, self.is_quiet(&registry))
             };
-            let step = deadline.step();
+            let mut step = deadline.step();
+            if let Some(due) = due {
+                // A watched timer's next expiry ends the wait (rounded up to whole ms below).
+                let until = due.saturating_duration_since(std::time::Instant::now());
+                step = Some(step.map_or(until, |s| s.min(until)));
+            }
             let mut block = filled == 0 && !last && step != Some(Duration::ZERO);
             if block {
-                // Counted before the handles are handed over and tested once more, so that a
-                // thread taking a wake-up either sees this one counted or this one sees the
-                // handle signaled.
+                // Counted before the handles are handed over and everything is tested once
+                // more, so that a thread taking a wake-up (or an event's signal, which rings
+                // only a port with a thread blocked) either sees this one counted or this one
+                // sees the handle signaled.
                 self.blocked.fetch_add(1, Ordering::SeqCst);
                 self.register_wakes();
-                filled = self.test_handles(&mut self.lock(), room, &mut put);
+                let mut registry = self.lock();
+                filled = self.test_handles(&mut registry, room, &mut put);
+                filled += self.test_pipes(&mut registry, filled, room, &mut put);
+                filled += self.test_natives(&mut registry, filled, room, &mut put).0;
+                drop(registry);
                 if filled > 0 {
                     self.blocked.fetch_sub(1, Ordering::SeqCst);
                     block = false;
                 }
             }
             let ms = if block { translate::millis(step) } else { 0 };
-            let want = (room - filled).min(BATCH);
+            // When nothing can be in the port but wake-ups (no poll or wait in flight): if
+            // something was ready, return without asking the port; if not, one packet is
+            // enough to go round again (a call asking for more looks at the port once more
+            // after the first).
+            let want = match (quiet, filled > 0) {
+                (true, true) => 0,
+                (true, false) => 1,
+                (false, _) => (room - filled).min(BATCH),
+            };
             if want > 0 {
                 // SAFETY: OVERLAPPED_ENTRY is plain data; zeroes are valid.
                 let mut entries: [OVERLAPPED_ENTRY; BATCH] = unsafe { std::mem::zeroed() };
@@ -519,10 +613,15 @@ impl Poller {
 
     /// Polls again the sockets that the last wait reported (level-triggered).
     fn rearm(&self, registry: &mut Registry) {
-        let Registry { entries, again, .. } = registry;
+        let Registry {
+            entries,
+            again,
+            in_flight,
+            ..
+        } = registry;
         for key in again.drain(..) {
             if let Some(entry) = entries.get_mut(&key) {
-                if let Err(e) = self.arm(entry) {
+                if let Err(e) = self.arm(in_flight, entry) {
                     // A socket closed behind the context's back: it is not watched any more.
                     log::debug!("eventctx: dropping a socket that cannot be polled again: {e}");
                     entries.remove(&key);
@@ -614,11 +713,151 @@ impl Poller {
         };
         for key in gone {
             if let Some(mut entry) = registry.entries.remove(&key) {
-                self.unregister(&mut entry);
+                self.unregister(&mut registry.in_flight, &mut entry);
             }
             registry.handles.retain(|&k| k != key);
         }
         filled
+    }
+
+    /// Tests the crate's own events and timers, from where the last test stopped, and reports
+    /// the ready ones as entries from `offset`, up to `room` in all: how many, and the earliest
+    /// expiry of the watched timers not due yet.
+    fn test_natives(
+        &self,
+        registry: &mut Registry,
+        offset: usize,
+        room: usize,
+        put: &mut impl FnMut(usize, ReadyEvent),
+    ) -> (usize, Option<std::time::Instant>) {
+        let n = registry.natives.len();
+        let mut filled = 0;
+        let mut due: Option<std::time::Instant> = None;
+        let mut now = None;
+        let start = registry.native_cursor % n.max(1);
+        for i in 0..n {
+            if offset + filled == room {
+                // Out of room: the next test starts with the first not looked at.
+                registry.native_cursor = start + i;
+                return (filled, None);
+            }
+            let key = registry.natives[(start + i) % n];
+            let Some(entry) = registry.entries.get(&key) else {
+                continue;
+            };
+            let Kind::Native { native, .. } = &entry.source.kind else {
+                continue;
+            };
+            if !entry.armed || entry.interest.event_type() == EventType::None {
+                continue;
+            }
+            if native.is_ready(|| *now.get_or_insert_with(std::time::Instant::now)) {
+                self.report(registry, key, offset + filled, put);
+                filled += 1;
+            } else if let Some(at) = native.due() {
+                due = Some(due.map_or(at, |d| d.min(at)));
+            }
+        }
+        registry.native_cursor = start + 1;
+        (filled, due)
+    }
+
+    /// Looks at the watched pipes and reports the ready ones as entries from `offset`, up to
+    /// `room` in all: a read end with data is readable, one whose writer is gone hung up
+    /// (whatever the interest, as epoll reports a hang-up); a write end watched for writing is
+    /// writable. A pipe that cannot be looked at any more (closed behind the context's back)
+    /// is dropped. The list turns by one at each call, so that none is starved.
+    fn test_pipes(
+        &self,
+        registry: &mut Registry,
+        offset: usize,
+        room: usize,
+        put: &mut impl FnMut(usize, ReadyEvent),
+    ) -> usize {
+        let n = registry.pipes.len();
+        if n == 0 {
+            return 0;
+        }
+        let start = registry.pipe_cursor % n;
+        registry.pipe_cursor = start + 1;
+        let mut filled = 0;
+        let mut gone = Vec::new();
+        for i in 0..n {
+            if offset + filled == room {
+                break;
+            }
+            let key = registry.pipes[(start + i) % n];
+            let Some(entry) = registry.entries.get_mut(&key) else {
+                continue;
+            };
+            let Kind::Pipe { handle, end, .. } = &entry.source.kind else {
+                continue;
+            };
+            if !entry.armed {
+                continue;
+            }
+            let event_type = entry.interest.event_type();
+            let wants_read = matches!(event_type, EventType::Read | EventType::ReadWrite);
+            let wants_write = matches!(event_type, EventType::Write | EventType::ReadWrite);
+            let readiness = match end {
+                End::Write => Readiness {
+                    writable: wants_write,
+                    ..Readiness::default()
+                },
+                End::Read => match pipe::peek(*handle) {
+                    Ok(state) => Readiness {
+                        readable: state.readable && wants_read,
+                        hungup: state.closed,
+                        ..Readiness::default()
+                    },
+                    Err(e) => {
+                        log::debug!("eventctx: dropping a pipe that cannot be looked at: {e}");
+                        gone.push(key);
+                        continue;
+                    }
+                },
+            };
+            if !readiness.any() {
+                continue;
+            }
+            put(
+                offset + filled,
+                ReadyEvent {
+                    token: entry.token,
+                    bits: readiness.bits(),
+                },
+            );
+            filled += 1;
+            if entry.interest.is_oneshot() {
+                entry.armed = false;
+                if entry.pending {
+                    self.unregister(&mut registry.in_flight, entry);
+                }
+            }
+        }
+        for key in gone {
+            if let Some(mut entry) = registry.entries.remove(&key) {
+                self.unregister(&mut registry.in_flight, &mut entry);
+                end_zero_read(&entry.source);
+            }
+            registry.pipes.retain(|&k| k != key);
+        }
+        filled
+    }
+
+    /// Whether nothing but a stray wake-up can be in the port: no poll or wait in flight and
+    /// no packet from an event or a timer queued.
+    fn is_quiet(&self, registry: &Registry) -> bool {
+        registry.in_flight == 0
+            && registry.natives.iter().all(|key| {
+                registry
+                    .entries
+                    .get(key)
+                    .is_none_or(|entry| match &entry.source.kind {
+                        Kind::Native { bell, .. } => !bell.is_posted(),
+                        _ => true,
+                    })
+            })
     }
 
     /// Reports the signaled handle `key` as entry `index`.
@@ -629,7 +868,10 @@ impl Poller {
         index: usize,
         put: &mut impl FnMut(usize, ReadyEvent),
     ) {
-        let Some(entry) = registry.entries.get_mut(&key) else {
+        let Registry {
+            entries, in_flight, ..
+        } = registry;
+        let Some(entry) = entries.get_mut(&key) else {
             return;
         };
         let event_type = entry.interest.event_type();
@@ -648,26 +890,36 @@ impl Poller {
         if entry.interest.is_oneshot() {
             entry.armed = false;
             if entry.pending {
-                self.unregister(entry);
+                self.unregister(in_flight, entry);
             }
         }
     }
 
-    /// Before a wait blocks: hands every handle that is watched and not handed yet to the
-    /// thread pool, whose completion will wake the wait when it is signaled.
+    /// Before a wait blocks: hands every handle (and every pipe's zero-byte read's event) that
+    /// is watched and not handed yet to the thread pool, whose completion will wake the wait
+    /// when it is signaled.
     fn register_wakes(&self) {
         let mut registry = self.lock();
         let Registry {
-            entries, handles, ..
+            entries,
+            handles,
+            pipes,
+            in_flight,
+            ..
         } = &mut *registry;
-        for key in handles.iter() {
+        for key in handles.iter().chain(pipes.iter()) {
             let Some(entry) = entries.get_mut(key) else {
                 continue;
             };
-            if entry.pending || !entry.armed || entry.interest.event_type() == EventType::None {
+            if entry.pending || !entry.armed {
                 continue;
             }
-            if let Err(e) = self.arm(entry) {
+            // A handle watched for nothing is not waited for; a pipe is, for its hang-up.
+            let is_pipe = matches!(entry.source.kind, Kind::Pipe { .. });
+            if !is_pipe && entry.interest.event_type() == EventType::None {
+                continue;
+            }
+            if let Err(e) = self.arm(in_flight, entry) {
                 log::debug!("eventctx: cannot wait for a handle: {e}");
             }
         }
@@ -688,6 +940,12 @@ impl Poller {
         put: &mut impl FnMut(usize, ReadyEvent),
     ) -> usize {
         let mut registry = self.lock();
+        let Registry {
+            entries,
+            again,
+            in_flight,
+            ..
+        } = &mut *registry;
         let mut filled = 0;
         let mut woken = false;
         let mut wake_packets = 0usize;
@@ -698,11 +956,19 @@ impl Poller {
                 }
                 continue;
             }
+            if completion.lpCompletionKey == NATIVE_KEY {
+                // An event was signaled or a timer set: the next round of the wait loop tests
+                // them, and every other blocked thread is woken to test them too.
+                // SAFETY: a packet with this key was posted by `PortBell::ring`.
+                drop(unsafe { PortBell::taken(completion.lpOverlapped) });
+                woken = true;
+                continue;
+            }
             // SAFETY: every completion with a context was posted with a strong reference made
             // by `Arc::into_raw` (a poll's or a wait's), taken back here exactly once.
             let source =
                 unsafe { Arc::from_raw(completion.lpOverlapped.cast::<Source>().cast_const()) };
-            let Some(entry) = registry.entries.get_mut(&source.key) else {
+            let Some(entry) = entries.get_mut(&source.key) else {
                 continue; // deleted since
             };
             if !Arc::ptr_eq(&entry.source, &source) {
@@ -711,14 +977,15 @@ impl Poller {
             match (completion.lpCompletionKey, &source.kind) {
                 (AFD_KEY, Kind::Socket { .. }) => {
                     entry.pending = false;
+                    *in_flight = in_flight.saturating_sub(1);
                     // SAFETY: the poll is over (its completion is here), so the cell is ours.
                     let (info, iosb) = unsafe { &*source.poll.get() };
                     // SAFETY: the status is the union's NTSTATUS member, written by the driver.
                     let status = unsafe { iosb.Anonymous.Status };
                     if status == STATUS_CANCELLED {
                         // `modify` changed the events: poll again with the new ones.
-                        if self.arm(entry).is_err() {
-                            registry.entries.remove(&source.key);
+                        if self.arm(in_flight, entry).is_err() {
+                            entries.remove(&source.key);
                         }
                         continue;
                     }
@@ -728,7 +995,7 @@ impl Poller {
                         info.handles[0].events
                     };
                     if translate::closed_locally(events) {
-                        registry.entries.remove(&source.key);
+                        entries.remove(&source.key);
                         continue;
                     }
                     let readiness =
@@ -747,9 +1014,15 @@ impl Poller {
                             continue;
                         }
                     }
-                    registry.again.push(source.key);
+                    again.push(source.key);
                 }
-                (HANDLE_KEY, Kind::Handle { .. }) => {
+                (HANDLE_KEY, Kind::Handle { .. } | Kind::Pipe { .. }) => {
+                    if let Kind::Pipe {
+                        zero: Some(zero), ..
+                    } = &source.kind
+                    {
+                        zero.finish();
+                    }
                     // SAFETY: under the registry lock, the only place the cell is touched.
                     let wait = unsafe { std::mem::replace(&mut *source.wait.get(), null_mut()) };
                     if !wait.is_null() {
@@ -758,6 +1031,7 @@ impl Poller {
                         unsafe { UnregisterWaitEx(wait, INVALID_HANDLE_VALUE) };
                     }
                     entry.pending = false;
+                    *in_flight = in_flight.saturating_sub(1);
                     woken = true;
                 }
                 _ => {}
@@ -798,6 +1072,23 @@ unsafe extern "system" fn on_signaled(context: *mut c_void, _timed_out: bool) {
     }
 }
 
+/// Ends a pipe's zero-byte read in flight, once its source is out of the registry. If it
+/// cannot be ended (the pipe was closed behind the context's back while a duplicate keeps it
+/// open), the source is kept alive for good, since the system may still write its OVERLAPPED.
+fn end_zero_read(source: &Arc<Source>) {
+    if let Kind::Pipe {
+        handle,
+        zero: Some(zero),
+        ..
+    } = &source.kind
+    {
+        if !zero.cancel(*handle) {
+            log::debug!("eventctx: a pipe's pending read could not be cancelled; keeping it");
+            std::mem::forget(Arc::clone(source));
+        }
+    }
+}
+
 /// `ERROR_INVALID_HANDLE` for a null, invalid or closed handle.
 fn check_open(handle: HANDLE) -> io::Result<()> {
     if handle.is_null() || handle == INVALID_HANDLE_VALUE {
@@ -832,9 +1123,17 @@ fn classify(handle: HANDLE) -> io::Result<Kind> {
     // SAFETY: GetFileType only reads the handle value; any handle may be asked.
     match unsafe { GetFileType(handle) } {
         FILE_TYPE_DISK => Err(io::Error::from_raw_os_error(5)), // ERROR_ACCESS_DENIED
-        FILE_TYPE_PIPE | FILE_TYPE_CHAR => Err(io::Error::new(
+        FILE_TYPE_PIPE => {
+            let end = pipe::end_of(handle)?;
+            let zero = match end {
+                End::Read => Some(ZeroRead::new()?),
+                End::Write => None,
+            };
+            Ok(Kind::Pipe { handle, end, zero })
+        }
+        FILE_TYPE_CHAR => Err(io::Error::new(
             io::ErrorKind::Unsupported,
-            "pipes and consoles have no readiness to wait for on Windows",
+            "a console has no readiness to wait for on Windows",
         )),
         _ => {
             // An invalid handle: WaitForSingleObject says so.
@@ -862,7 +1161,12 @@ impl Drop for Poller {
         {
             let mut registry = self.lock();
             let entries: Vec<Entry> = registry.entries.drain().map(|(_, e)| e).collect();
+            let mut in_flight = 0;
             for mut entry in entries {
+                if let Kind::Native { native, bell } = &entry.source.kind {
+                    // No packet is posted to this port once the bell is out of the list.
+                    native.unwatch(bell);
+                }
                 if !entry.pending {
                     continue;
                 }
@@ -874,8 +1178,12 @@ impl Drop for Poller {
                             polls += 1;
                         }
                     }
-                    Kind::Handle { .. } => self.unregister(&mut entry),
+                    Kind::Handle { .. } | Kind::Pipe { .. } => {
+                        self.unregister(&mut in_flight, &mut entry)
+                    }
+                    Kind::Native { .. } => {}
                 }
+                end_zero_read(&entry.source);
             }
         }
         // Drain: cancelled polls and fired waits hand their references back through the port.
@@ -905,6 +1213,11 @@ impl Drop for Poller {
             }
             for completion in &entries[..got as usize] {
                 if completion.lpOverlapped.is_null() {
+                    continue;
+                }
+                if completion.lpCompletionKey == NATIVE_KEY {
+                    // SAFETY: a packet with this key was posted by `PortBell::ring`.
+                    drop(unsafe { PortBell::taken(completion.lpOverlapped) });
                     continue;
                 }
                 if completion.lpCompletionKey == AFD_KEY {

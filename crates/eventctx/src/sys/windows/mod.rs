@@ -9,6 +9,8 @@ pub(crate) mod console;
 pub(crate) mod descriptor;
 pub(crate) mod event;
 pub(crate) mod iocp;
+pub(crate) mod native;
+pub(crate) mod pipe;
 pub(crate) mod process;
 pub(crate) mod timer;
 pub(crate) mod translate;

@@ -1,21 +1,26 @@
-//! `Timer` on Windows: a manual-reset waitable timer (high resolution where the system has
-//! one). It stays signaled once it fires, so a context watching it reports it until it is
-//! read, as a timerfd. Reading a repeating timer re-arms it with its period from now (Windows
-//! cannot clear a timer's signal without setting it again); a one-shot timer is disarmed.
+//! `Timer` on Windows: its next expiry kept in this process (`native.rs`), beside a
+//! manual-reset waitable timer (high resolution where the system has one) kept in step for
+//! whoever waits for the handle itself. A context watching the timer reports it from its due
+//! time until it is read, as a timerfd, and waits with a timeout that ends at the next expiry:
+//! no thread wakes it. Reading a repeating timer counts the expiries since the last read and
+//! moves the next one forward by whole periods, so the timer keeps its phase; the waitable
+//! timer is then set again for that expiry (Windows cannot clear a timer's signal without
+//! setting it again). A one-shot timer is disarmed by its read.
 #![allow(unsafe_code)]
 
 use std::io;
+use std::mem::ManuallyDrop;
 use std::os::windows::io::{AsHandle, AsRawHandle, BorrowedHandle, FromRawHandle, OwnedHandle};
 use std::ptr::{null, null_mut};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use windows_sys::Win32::Foundation::WAIT_OBJECT_0;
 use windows_sys::Win32::System::Threading::{
     CREATE_WAITABLE_TIMER_HIGH_RESOLUTION, CREATE_WAITABLE_TIMER_MANUAL_RESET, CancelWaitableTimer,
-    CreateWaitableTimerExW, SetWaitableTimer, TIMER_ALL_ACCESS, WaitForSingleObject,
+    CreateWaitableTimerExW, SetWaitableTimer, TIMER_ALL_ACCESS,
 };
 
+use super::native::{self, TimerState};
 use super::translate::{self, ERROR_INVALID_PARAMETER};
 use crate::sys::time::Deadline;
 
@@ -32,6 +37,8 @@ enum Setting {
 pub(crate) struct Timer {
     handle: OwnedHandle,
     setting: Arc<Mutex<Setting>>,
+    /// The next expiry, which contexts watching the timer look at.
+    state: Arc<TimerState>,
 }
 
 impl Timer {
@@ -55,16 +62,27 @@ impl Timer {
         if raw.is_null() {
             return Err(io::Error::last_os_error());
         }
+        let state = Arc::new(TimerState::default());
+        native::enroll_timer(raw, &state);
         Ok(Timer {
             // SAFETY: a new handle that nothing else owns.
             handle: unsafe { OwnedHandle::from_raw_handle(raw) },
             setting: Arc::new(Mutex::new(Setting::Off)),
+            state,
         })
     }
 
-    /// Gives the handle back.
+    /// Gives the handle back, no longer enrolled (a context then waits for the waitable timer
+    /// itself, which a read no longer sets again).
     pub(crate) fn into_handle(self) -> OwnedHandle {
-        self.handle
+        let this = ManuallyDrop::new(self);
+        native::withdraw(this.handle.as_raw_handle());
+        // SAFETY: `this` is never dropped, so each field is read out exactly once.
+        unsafe {
+            drop(std::ptr::read(&this.setting));
+            drop(std::ptr::read(&this.state));
+            std::ptr::read(&this.handle)
+        }
     }
 
     /// Arms the timer (first expiry after `value`, then every `interval`; zero: once), or
@@ -74,14 +92,21 @@ impl Timer {
         if value.is_zero() {
             self.disarm()?;
             *setting = Setting::Off;
+            self.state.set(None, None);
             return Ok(());
         }
+        // Read before the waitable timer is set, so that it never fires before the expiry
+        // contexts see.
+        let now = Instant::now();
         self.arm(value, interval)?;
         *setting = if interval.is_zero() {
             Setting::Once
         } else {
             Setting::Every(interval)
         };
+        // An expiry too far to be an `Instant` is never reached.
+        let next = now.checked_add(value);
+        self.state.set(next, Some(interval));
         Ok(())
     }
 
@@ -117,22 +142,23 @@ impl Timer {
         Ok(())
     }
 
-    /// Takes the timer's firing without blocking: `Some(1)` if it had fired (Windows keeps no
-    /// count), `None` if not.
+    /// Takes the timer's expiries without blocking: `Some(count)` since the last read, or
+    /// `None` if it has not expired.
     pub(crate) fn read_count(&self) -> io::Result<Option<u64>> {
         let mut setting = self.setting.lock().unwrap_or_else(PoisonError::into_inner);
-        // SAFETY: a zero wait only tests the handle.
-        if unsafe { WaitForSingleObject(self.handle.as_raw_handle(), 0) } != WAIT_OBJECT_0 {
+        let now = Instant::now();
+        let count = self.state.take(now, |next, period| match (next, period) {
+            // The waitable timer, set again for the next expiry, clears its signal.
+            (Some(next), Some(period)) => self.arm(next.saturating_duration_since(now), period),
+            _ => self.disarm(),
+        })?;
+        if count == 0 {
             return Ok(None);
         }
-        match *setting {
-            Setting::Every(period) => self.arm(period, period)?,
-            Setting::Once | Setting::Off => {
-                self.disarm()?;
-                *setting = Setting::Off;
-            }
+        if !matches!(*setting, Setting::Every(_)) {
+            *setting = Setting::Off;
         }
-        Ok(Some(1))
+        Ok(Some(count))
     }
 
     /// Waits until the timer has fired or `deadline` passes (`false`), reading nothing.
@@ -142,10 +168,20 @@ impl Timer {
 
     /// A second handle on the same timer.
     pub(crate) fn try_clone(&self) -> io::Result<Timer> {
+        let handle = self.handle.try_clone()?;
+        native::enroll_timer(handle.as_raw_handle(), &self.state);
         Ok(Timer {
-            handle: self.handle.try_clone()?,
+            handle,
             setting: Arc::clone(&self.setting),
+            state: Arc::clone(&self.state),
         })
+    }
+}
+
+impl Drop for Timer {
+    fn drop(&mut self) {
+        // Before the handle closes, so that its number, once reused, is not found.
+        native::withdraw(self.handle.as_raw_handle());
     }
 }
 

@@ -137,6 +137,26 @@ pub(crate) fn period_ms(d: std::time::Duration) -> Option<i32> {
     i32::try_from(d.as_nanos().div_ceil(1_000_000)).ok()
 }
 
+/// Of a timer due at `next` (≤ `now`), repeating every `period`: how many expiries have passed
+/// by `now`, and the next one after `now` (none for a one-shot timer).
+pub(crate) fn expiries(
+    next: std::time::Instant,
+    period: Option<std::time::Duration>,
+    now: std::time::Instant,
+) -> (u64, Option<std::time::Instant>) {
+    let Some(period) = period else {
+        return (1, None);
+    };
+    let late = now.saturating_duration_since(next).as_nanos();
+    let skipped = late / period.as_nanos().max(1);
+    let count = u64::try_from(skipped).unwrap_or(u64::MAX - 1) + 1;
+    let ahead = u32::try_from(count)
+        .ok()
+        .and_then(|c| period.checked_mul(c));
+    let following = ahead.and_then(|d| next.checked_add(d));
+    (count, following)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -233,5 +253,20 @@ mod tests {
         assert_eq!(period_ms(Duration::from_micros(1)), Some(1));
         assert_eq!(period_ms(Duration::from_millis(20)), Some(20));
         assert_eq!(period_ms(Duration::from_secs(u64::MAX)), None);
+    }
+
+    #[test]
+    fn a_repeating_timer_keeps_its_phase() {
+        let t0 = std::time::Instant::now();
+        let ms = Duration::from_millis;
+        // On time: one expiry, the next a period after the last.
+        assert_eq!(expiries(t0, Some(ms(10)), t0), (1, Some(t0 + ms(10))));
+        // 3.5 periods late: 4 expiries, the next on the original grid.
+        assert_eq!(
+            expiries(t0, Some(ms(10)), t0 + ms(35)),
+            (4, Some(t0 + ms(40)))
+        );
+        // One-shot: one, none after.
+        assert_eq!(expiries(t0, None, t0 + ms(35)), (1, None));
     }
 }
