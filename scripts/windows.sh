@@ -54,7 +54,11 @@ trap '/usr/lib/wine/wineserver -k 2>/dev/null || true' EXIT
   END {print p " passed, " f " failed, " i " ignored (Windows, under wine)"; if (p < 180 || f > 0) exit 1}'
 
 # The examples, unchanged, in release builds: the echo server with its load and self-check,
-# and the worker pool sharing one one-shot context (exclusive mode is refused on Windows).
+# the worker pool sharing one one-shot context (exclusive mode is refused on Windows), and the
+# child tailer.
 cargo build -q --release --target "$target" -p eventctx-echo --example echo --example workers
 timeout 120 "$wine" "target/$target/release/examples/echo.exe" --duration 1
 timeout 120 "$wine" "target/$target/release/examples/workers.exe" --mode shared --duration 1
+# A child's stdout and stderr lines, its exit status and a ticking timer, from one context.
+cargo build -q --release --target "$target" -p eventctx --example tail
+timeout 120 "$wine" "target/$target/release/examples/tail.exe" --self-check
