@@ -235,6 +235,14 @@ impl<T: EventToken> EventContext<T> {
     /// - `ELOOP`: adding it would nest contexts in a cycle or too deeply.
     /// - `ENOSPC`: the per-user limit on watched descriptors is reached.
     ///
+    /// On Windows: `ERROR_ALREADY_EXISTS` for the first, `ERROR_INVALID_HANDLE` for the
+    /// second, `ERROR_ACCESS_DENIED` for a disk file; `Unsupported` (with the reason in the
+    /// message) for another context (a completion port cannot be waited for), a console, and
+    /// the read end of a pipe opened for synchronous I/O (`std::io::pipe`, `CreatePipe`: only
+    /// overlapped pipes, as std makes a child's, can be watched). See the [platforms] page.
+    ///
+    /// [platforms]: crate::platforms
+    ///
     /// # Examples
     ///
     /// ```

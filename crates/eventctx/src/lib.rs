@@ -8,9 +8,14 @@
 //!
 //! On Linux the context is an epoll instance; [`Event`] is an eventfd, [`Timer`] a timerfd and
 //! [`Signals`] a signalfd (how a daemon handles `SIGTERM` in its wait loop). On macOS, iOS and
-//! the BSDs the context is a kqueue, on Windows an I/O completion port (sockets through AFD, any
-//! waitable handle), and the [platforms] page says what differs there and how each
-//! platform is checked.
+//! the BSDs the context is a kqueue. On Windows it is an I/O completion port: sockets are
+//! polled through AFD, an [`Event`] wakes the contexts watching it with a completion packet, a
+//! [`Timer`] ends their waits at its expiry, a child's pipes ([`ChildStdout`](std::process::ChildStdout),
+//! [`ChildStderr`](std::process::ChildStderr), [`ChildStdin`](std::process::ChildStdin)) are
+//! watched through a zero-byte read, and any other waitable handle (a process, another
+//! crate's event) through the system thread pool; [`Signals`] are the console's control events
+//! and [`ProcessExit`] a process handle. The [platforms] page says what differs on each
+//! platform and how each is checked.
 //! A wait that finds descriptors ready is one system call. A wait with a finite timeout first
 //! checks without blocking (cheaper in the kernel than a call that could block); when that
 //! finds nothing it makes the blocking call too, and the next 32 waits skip the check, so a

@@ -20,6 +20,15 @@ use crate::{AsRawDescriptor, Result};
 /// watching the pid (`EVFILT_PROC`), and [`send_signal`](ProcessExit::send_signal) is
 /// `kill(pid)`, which can reach another process once this one is reaped and its pid reused.
 ///
+/// On Windows it is a handle on the process (`OpenProcess` with `SYNCHRONIZE`), which is
+/// signaled once the process has exited and stays so; a context waits for it through the
+/// system thread pool. There are no zombies: [`Child::wait`] still gives the exit status. The
+/// handle keeps the process id from being reused while it is open, so
+/// [`send_signal`](ProcessExit::send_signal) surely reaches this process: it accepts
+/// `SIGKILL` (9) and `SIGTERM` (15), both `TerminateProcess` (exit code 1); other numbers are
+/// `Unsupported`. The `tail` example (`examples/tail.rs`) watches a child's exit beside its
+/// pipes and a timer, unchanged on Unix and Windows.
+///
 /// # Examples
 ///
 /// ```ignore-windows

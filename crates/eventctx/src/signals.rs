@@ -1,4 +1,5 @@
-//! `Signals`: Unix signals as a descriptor, on signalfd.
+//! `Signals`: Unix signals as a descriptor (signalfd on Linux, kqueue on macOS and the BSDs,
+//! the console's control events on Windows).
 
 use std::fmt;
 use std::process::Command;
@@ -15,6 +16,16 @@ use crate::{AsRawDescriptor, Result};
 /// On macOS and the BSDs it is a kqueue with one `EVFILT_SIGNAL` per signal; kqueue reports the
 /// number only, so a [`SignalInfo`]'s other fields are 0 there and [`SignalInfo::sender`] is
 /// `None`. The rule below holds there too.
+///
+/// On Windows, which has no signals, it takes the console's control events under the C
+/// runtime's numbers: Ctrl-C is `SIGINT` (2), Ctrl-Break `SIGBREAK` (21), and closing the
+/// console, logging off or shutting down `SIGTERM` (15; the system ends the process soon after
+/// those, whatever the program does). Other numbers are refused (`ERROR_INVALID_PARAMETER`).
+/// One console handler serves every `Signals` in the process and sets an event object that
+/// the context watches. There are no masks: [`block`](Signals::block) and
+/// [`unblock`](Signals::unblock) change nothing, children are not affected, and the rule below
+/// does not apply; a control event that no `Signals` takes gets the default action (the
+/// process ends). A [`SignalInfo`] carries the number only.
 ///
 /// # The rule: block the signals in every thread
 ///
