@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs the Windows back-end for real, under wine: the crates' tests (target
-# x86_64-pc-windows-gnu) and the echo and workers examples. Installs what is missing: mingw-w64
-# and wine from Debian's packages, the rustup target, a wine prefix outside the repository
-# (under ~/.cache), and a stand-in for the one DLL wine 8 lacks (scripts/windows/).
+# x86_64-pc-windows-gnu), the echo, workers and tail examples, and the benchmark (quick).
+# Installs what is missing: mingw-w64 and wine from Debian's packages, the rustup target, a wine
+# prefix outside the repository (under ~/.cache), and a stand-in for the one DLL wine 8 lacks
+# (scripts/windows/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target=x86_64-pc-windows-gnu
@@ -62,3 +63,8 @@ timeout 120 "$wine" "target/$target/release/examples/workers.exe" --mode shared 
 # A child's stdout and stderr lines, its exit status and a ticking timer, from one context.
 cargo build -q --release --target "$target" -p eventctx --example tail
 timeout 120 "$wine" "target/$target/release/examples/tail.exe" --self-check
+
+# The benchmark, quick (3 rounds): eventctx beside mio and polling under wine, ratios to mio.
+# Wine is not Windows: only the ratios between the libraries in one run mean something.
+cargo build -q --release --target "$target" -p eventctx-bench
+timeout 300 "$wine" "target/$target/release/eventctx-bench.exe" --quick

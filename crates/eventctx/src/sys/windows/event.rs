@@ -19,7 +19,7 @@ use windows_sys::Win32::System::Threading::{
     CreateEventW, INFINITE, ResetEvent, SetEvent, WaitForSingleObject,
 };
 
-use super::native::{self, EventState};
+use super::native::{self, EventState, ObjectOps};
 use super::translate::ERROR_INVALID_PARAMETER;
 use crate::sys::time::Deadline;
 
@@ -81,16 +81,38 @@ impl Event {
         if value == 0 {
             return Ok(());
         }
-        let set = || {
-            // SAFETY: the handle is an open event object.
-            if unsafe { SetEvent(self.handle.as_raw_handle()) } == 0 {
-                return Err(io::Error::last_os_error());
-            }
-            Ok(())
-        };
         match &self.state {
-            Some(state) => state.signal(set),
-            None => set(),
+            Some(state) => state.signal(&self.ops()),
+            None => (self.ops().set)(),
+        }
+    }
+
+    /// The event object's calls, for the shared state.
+    fn ops(
+        &self,
+    ) -> ObjectOps<
+        impl Fn() -> io::Result<()> + '_,
+        impl Fn() -> io::Result<()> + '_,
+        impl Fn() -> bool + '_,
+    > {
+        let handle = self.handle.as_raw_handle();
+        ObjectOps {
+            set: move || {
+                // SAFETY: the handle is an open event object.
+                if unsafe { SetEvent(handle) } == 0 {
+                    return Err(io::Error::last_os_error());
+                }
+                Ok(())
+            },
+            reset: move || {
+                // SAFETY: the handle is an open event object.
+                if unsafe { ResetEvent(handle) } == 0 {
+                    return Err(io::Error::last_os_error());
+                }
+                Ok(())
+            },
+            // SAFETY: a zero wait only tests the handle.
+            is_set: move || unsafe { WaitForSingleObject(handle, 0) } == WAIT_OBJECT_0,
         }
     }
 
@@ -113,24 +135,15 @@ impl Event {
     /// is set if its state in this process says so, or if the event object is (a raw
     /// `SetEvent` from elsewhere); an adopted event if the event object is.
     pub(crate) fn read_nowait(&self) -> io::Result<Option<u64>> {
-        let handle = self.handle.as_raw_handle();
-        // SAFETY: a zero wait only tests the handle.
-        let object_is_set = || unsafe { WaitForSingleObject(handle, 0) } == WAIT_OBJECT_0;
-        let reset = || {
-            // SAFETY: the handle is an open event object.
-            if unsafe { ResetEvent(handle) } == 0 {
-                return Err(io::Error::last_os_error());
-            }
-            Ok(())
-        };
+        let ops = self.ops();
         if let Some(state) = &self.state {
-            return Ok(state.take(object_is_set, reset)?.then_some(1));
+            return Ok(state.take(&ops)?.then_some(1));
         }
         let _gate = self.gate.lock().unwrap_or_else(PoisonError::into_inner);
-        if !object_is_set() {
+        if !(ops.is_set)() {
             return Ok(None);
         }
-        reset()?;
+        (ops.reset)()?;
         Ok(Some(1))
     }
 

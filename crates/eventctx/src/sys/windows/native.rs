@@ -22,6 +22,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
+use smallvec::SmallVec;
+
 use windows_sys::Win32::Foundation::HANDLE;
 use windows_sys::Win32::System::IO::{OVERLAPPED, PostQueuedCompletionStatus};
 
@@ -103,15 +105,26 @@ impl Bells {
     fn ring(&self) {
         self.0.iter().for_each(PortBell::ring);
     }
+    /// The bells, to ring once the lock is let go (no allocation for up to 4 ports).
+    fn snapshot(&self) -> SmallVec<[Arc<PortBell>; 4]> {
+        self.0.iter().cloned().collect()
+    }
     fn remove(&mut self, bell: &Arc<PortBell>) {
         self.0.retain(|b| !Arc::ptr_eq(b, bell));
     }
 }
 
 /// An `Event`'s state, shared by its clones.
+///
+/// `set` is what contexts look at. The event object is brought in line with it after each
+/// change (`sync`), after the ports are rung, so that a woken wait need not wait for the
+/// object's system call; `object` says what the object was last told, under its own lock, so
+/// that two threads' changes leave the object as the state ends up, whatever their order.
 #[derive(Debug, Default)]
 pub(crate) struct EventState {
     inner: Mutex<EventInner>,
+    /// Whether the event object was last set (`true`) or reset by this state.
+    object: Mutex<bool>,
 }
 
 #[derive(Debug, Default)]
@@ -120,41 +133,79 @@ struct EventInner {
     bells: Bells,
 }
 
+/// The event object's calls, given by the `Event` that owns the handle.
+pub(crate) struct ObjectOps<S, R, T> {
+    /// `SetEvent`.
+    pub(crate) set: S,
+    /// `ResetEvent`.
+    pub(crate) reset: R,
+    /// Whether the object is set (a zero wait).
+    pub(crate) is_set: T,
+}
+
 impl EventState {
-    /// Runs `set_object` (which sets the event object) and rings every watching port, unless
-    /// the event is set already. The lock is held across, so that a read cannot reset the
-    /// object between the two.
-    pub(crate) fn signal(
-        &self,
-        set_object: impl FnOnce() -> std::io::Result<()>,
-    ) -> std::io::Result<()> {
-        let mut inner = lock(&self.inner);
-        if inner.set {
-            return Ok(());
-        }
-        set_object()?;
-        inner.set = true;
-        inner.bells.ring();
-        Ok(())
+    /// Sets the state and rings every watching port, unless it is set already; then sets the
+    /// event object.
+    pub(crate) fn signal<S, R, T>(&self, ops: &ObjectOps<S, R, T>) -> std::io::Result<()>
+    where
+        S: Fn() -> std::io::Result<()>,
+        R: Fn() -> std::io::Result<()>,
+        T: Fn() -> bool,
+    {
+        let bells = {
+            let mut inner = lock(&self.inner);
+            if inner.set {
+                return Ok(());
+            }
+            inner.set = true;
+            inner.bells.snapshot()
+        };
+        bells.iter().for_each(PortBell::ring);
+        self.sync(ops)
     }
 
-    /// Takes the signal: if the state is set, or else `object_is_set` finds the event object
-    /// set (by a raw `SetEvent` from elsewhere), runs `reset_object` and clears the state:
-    /// `true`. Otherwise `false`. All under the lock that `signal` holds, so that a signal is
-    /// never half taken (the object reset, the state left set: a second read would take it
-    /// again).
-    pub(crate) fn take(
-        &self,
-        object_is_set: impl FnOnce() -> bool,
-        reset_object: impl FnOnce() -> std::io::Result<()>,
-    ) -> std::io::Result<bool> {
-        let mut inner = lock(&self.inner);
-        if !inner.set && !object_is_set() {
-            return Ok(false);
+    /// Takes the signal: `true` if the state was set (it is cleared, then the object reset),
+    /// or if the object was found set while this state had left it reset (a `SetEvent` from
+    /// elsewhere: the object is reset); `false` otherwise.
+    pub(crate) fn take<S, R, T>(&self, ops: &ObjectOps<S, R, T>) -> std::io::Result<bool>
+    where
+        S: Fn() -> std::io::Result<()>,
+        R: Fn() -> std::io::Result<()>,
+        T: Fn() -> bool,
+    {
+        let took = {
+            let mut inner = lock(&self.inner);
+            std::mem::replace(&mut inner.set, false)
+        };
+        if took {
+            self.sync(ops)?;
+            return Ok(true);
         }
-        reset_object()?;
-        inner.set = false;
-        Ok(true)
+        let object = lock(&self.object);
+        if !*object && (ops.is_set)() {
+            (ops.reset)()?;
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    /// Brings the event object in line with the state.
+    fn sync<S, R, T>(&self, ops: &ObjectOps<S, R, T>) -> std::io::Result<()>
+    where
+        S: Fn() -> std::io::Result<()>,
+        R: Fn() -> std::io::Result<()>,
+    {
+        let mut object = lock(&self.object);
+        let want = lock(&self.inner).set;
+        if *object != want {
+            if want {
+                (ops.set)()?;
+            } else {
+                (ops.reset)()?;
+            }
+            *object = want;
+        }
+        Ok(())
     }
 
     pub(crate) fn is_set(&self) -> bool {
