@@ -2,7 +2,8 @@
 //! Ctrl-C is `SIGINT`, Ctrl-Break `SIGBREAK`, and closing the console, logging off or shutting
 //! down `SIGTERM` (the system ends the process once the handler returns for those, or after
 //! a few seconds). One handler (`SetConsoleCtrlHandler`) serves every `Signals` of the
-//! process: it queues the signal for each one whose set has it and sets that one's event,
+//! process: it queues the signal for each one whose set has it and signals that one's
+//! `Event` (the crate's own, so that a context watching it is woken without a thread hop),
 //! which is the descriptor a context watches. There are no signal masks: `block` and
 //! `unblock` change nothing, and a control event that no `Signals` takes gets the default
 //! action (the process ends).
@@ -10,17 +11,16 @@
 
 use std::collections::VecDeque;
 use std::io;
-use std::os::windows::io::{AsHandle, AsRawHandle, BorrowedHandle, FromRawHandle, OwnedHandle};
+use std::os::windows::io::{AsHandle, BorrowedHandle};
 use std::process::Command;
-use std::ptr::null;
 use std::sync::{Arc, Mutex, Once, PoisonError, Weak};
 
 use windows_sys::Win32::System::Console::{
     CTRL_BREAK_EVENT, CTRL_C_EVENT, CTRL_CLOSE_EVENT, CTRL_LOGOFF_EVENT, CTRL_SHUTDOWN_EVENT,
     SetConsoleCtrlHandler,
 };
-use windows_sys::Win32::System::Threading::{CreateEventW, ResetEvent, SetEvent};
 
+use super::event::Event;
 use super::translate::ERROR_INVALID_PARAMETER;
 
 /// The signal numbers of the C runtime (`signal.h`).
@@ -88,13 +88,8 @@ pub(crate) fn sent_by_a_process(_code: i32) -> bool {
 struct Shared {
     set: SigSet,
     queue: Mutex<VecDeque<i32>>,
-    event: OwnedHandle,
+    event: Event,
 }
-
-// SAFETY: `event` is a handle (a number the system resolves); the queue is behind a mutex.
-unsafe impl Send for Shared {}
-// SAFETY: as above.
-unsafe impl Sync for Shared {}
 
 /// Every live `Signals`, for the handler.
 static LISTENERS: Mutex<Vec<Weak<Shared>>> = Mutex::new(Vec::new());
@@ -130,8 +125,9 @@ pub(crate) fn deliver(signal: i32) -> bool {
         }
         let mut queue = shared.queue.lock().unwrap_or_else(PoisonError::into_inner);
         queue.push_back(signal);
-        // SAFETY: the event is open while `shared` lives.
-        unsafe { SetEvent(shared.event.as_raw_handle()) };
+        // Signalling an open event cannot fail; if it did, the signal stays queued for the
+        // next read.
+        let _ = shared.event.signal(1);
         taken = true;
     }
     taken
@@ -153,16 +149,10 @@ impl std::fmt::Debug for Signals {
 impl Signals {
     /// Takes the console's control events of `set` from now on.
     pub(crate) fn new(set: &SigSet) -> io::Result<Signals> {
-        // SAFETY: an unnamed manual-reset event, not set.
-        let raw = unsafe { CreateEventW(null(), 1, 0, null()) };
-        if raw.is_null() {
-            return Err(io::Error::last_os_error());
-        }
         let shared = Arc::new(Shared {
             set: *set,
             queue: Mutex::new(VecDeque::new()),
-            // SAFETY: a new handle that nothing else owns.
-            event: unsafe { OwnedHandle::from_raw_handle(raw) },
+            event: Event::new()?,
         });
         let mut installed = Ok(());
         HANDLER.call_once(|| {
@@ -188,8 +178,8 @@ impl Signals {
             .unwrap_or_else(PoisonError::into_inner);
         let signal = queue.pop_front();
         if queue.is_empty() {
-            // SAFETY: the event is open; the handler sets it again under this lock.
-            unsafe { ResetEvent(self.shared.event.as_raw_handle()) };
+            // The handler signals it again under this lock.
+            self.shared.event.read_nowait()?;
         }
         Ok(signal.map(|signal| RawSignal {
             signal: signal as u32,
