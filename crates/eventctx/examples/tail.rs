@@ -249,7 +249,10 @@ fn main() -> ExitCode {
                 }
             };
             match tail(child, Duration::MAX) {
-                Ok(seen) => ExitCode::from(seen.status.map_or(1, |c| c.clamp(0, 255) as u8)),
+                // The child's status, or 1 when it has none that fits (killed by a signal).
+                Ok(seen) => {
+                    ExitCode::from(seen.status.and_then(|c| u8::try_from(c).ok()).unwrap_or(1))
+                }
                 Err(e) => {
                     eprintln!("tail: {e}");
                     ExitCode::FAILURE
