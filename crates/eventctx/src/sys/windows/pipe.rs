@@ -193,9 +193,10 @@ impl ZeroRead {
         }
     }
 
-    /// Cancels a read in flight and waits (up to 5 s) for it to end: `true` if it is over (the
-    /// OVERLAPPED may go), `false` if not (the pipe was closed behind the context's back while a
-    /// duplicate keeps it open: the caller must then keep `self` alive for good).
+    /// Cancels a read in flight and waits for it to end (up to 1 s: a cancelled read ends at
+    /// once): `true` if it is over (the OVERLAPPED may go), `false` if not (the pipe was closed
+    /// behind the context's back while a duplicate keeps it open: the caller must then keep
+    /// `self` alive for good).
     pub(crate) fn cancel(&self, pipe: HANDLE) -> bool {
         if !self.in_flight.load(Ordering::Acquire) {
             return true;
@@ -203,7 +204,7 @@ impl ZeroRead {
         // SAFETY: the OVERLAPPED identifies our read; a handle closed since only fails.
         unsafe { CancelIoEx(pipe, self.overlapped.get()) };
         // SAFETY: the event is ours and open.
-        if unsafe { WaitForSingleObject(self.event.as_raw_handle(), 5000) } == WAIT_OBJECT_0 {
+        if unsafe { WaitForSingleObject(self.event.as_raw_handle(), 1000) } == WAIT_OBJECT_0 {
             self.finish();
         }
         !self.in_flight.load(Ordering::Acquire)
