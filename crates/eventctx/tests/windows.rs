@@ -474,3 +474,52 @@ fn a_signaled_handle_wakes_every_blocked_thread() -> io::Result<()> {
     }
     Ok(())
 }
+
+/// Sets an event object the way another process holding a duplicate of its handle would: a
+/// raw `SetEvent`, outside the crate's `Event`.
+fn set_from_outside(event: &Event) {
+    let handle = event.as_raw_descriptor();
+    // SAFETY: the handle is an open event object for the length of the call.
+    let ok = unsafe { windows_sys::Win32::System::Threading::SetEvent(handle.cast()) };
+    assert_ne!(ok, 0);
+}
+
+#[test]
+fn an_event_set_from_outside_is_read_by_the_crate_s_event() -> io::Result<()> {
+    let _serial = serial();
+    let event = Event::new()?;
+    set_from_outside(&event);
+    assert_eq!(
+        event.wait_timeout(NOW)?,
+        eventctx::EventWaitResult::Signaled
+    );
+    // Taken: the next read finds nothing.
+    assert_eq!(
+        event.wait_timeout(NOW)?,
+        eventctx::EventWaitResult::TimedOut
+    );
+    Ok(())
+}
+
+#[test]
+fn an_adopted_event_wakes_a_blocked_wait_when_set_from_outside() -> io::Result<()> {
+    let _serial = serial();
+    // As the platforms page says: an Event another process will set is adopted by its handle.
+    let event = Event::from(OwnedHandle::from(Event::new()?));
+    let ctx: WaitContext<u8> = WaitContext::build_with(&[(&event, 7)])?;
+    let setter = {
+        let event = event.try_clone()?;
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(100));
+            set_from_outside(&event);
+        })
+    };
+    let started = Instant::now();
+    let events = ctx.wait_timeout(LONG)?;
+    setter.join().unwrap();
+    assert_eq!(events.len(), 1, "not woken after {:?}", started.elapsed());
+    assert_eq!(events[0].token, 7);
+    event.reset()?;
+    assert!(ctx.wait_timeout(NOW)?.is_empty());
+    Ok(())
+}
