@@ -523,3 +523,50 @@ fn an_adopted_event_wakes_a_blocked_wait_when_set_from_outside() -> io::Result<(
     assert!(ctx.wait_timeout(NOW)?.is_empty());
     Ok(())
 }
+
+#[test]
+fn a_set_event_dropped_while_watched_is_no_longer_reported() -> io::Result<()> {
+    let _serial = serial();
+    let ctx: WaitContext<u8> = WaitContext::new()?;
+    let event = Event::new()?;
+    let clone = event.try_clone()?;
+    ctx.add(&event, 1)?;
+    event.signal()?;
+    drop(event);
+    // A clone holds it: still watched, still set.
+    assert_eq!(ctx.wait_timeout(NOW)?.len(), 1);
+    drop(clone);
+    // Nothing holds it: forgotten, as epoll forgets a closed eventfd.
+    assert!(ctx.wait_timeout(NOW)?.is_empty());
+    Ok(())
+}
+
+#[test]
+fn a_repeating_timer_dropped_while_watched_is_no_longer_reported() -> io::Result<()> {
+    let _serial = serial();
+    let ctx: WaitContext<u8> = WaitContext::new()?;
+    let mut timer = Timer::new()?;
+    ctx.add(&timer, 1)?;
+    timer.reset_repeating(Duration::from_millis(5))?;
+    assert_eq!(ctx.wait_timeout(LONG)?.len(), 1);
+    drop(timer);
+    assert!(ctx.wait_timeout(Duration::from_millis(50))?.is_empty());
+    Ok(())
+}
+
+#[test]
+fn an_event_given_away_while_watched_is_watched_as_its_handle() -> io::Result<()> {
+    let _serial = serial();
+    let ctx: WaitContext<u8> = WaitContext::new()?;
+    let event = Event::new()?;
+    ctx.add(&event, 4)?;
+    // The handle stays open, in another owner: the context watches it still.
+    let adopted = Event::from(OwnedHandle::from(event));
+    adopted.signal()?;
+    let events = ctx.wait_timeout(LONG)?;
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].token, 4);
+    adopted.reset()?;
+    assert!(ctx.wait_timeout(NOW)?.is_empty());
+    Ok(())
+}

@@ -44,6 +44,7 @@ impl Event {
         // SAFETY: a new handle that nothing else owns.
         let handle = unsafe { OwnedHandle::from_raw_handle(raw) };
         let state = Arc::new(EventState::default());
+        state.live().hold();
         native::enroll_event(raw, &state);
         Ok(Event {
             handle,
@@ -64,7 +65,10 @@ impl Event {
     /// Gives the handle back, no longer enrolled.
     pub(crate) fn into_handle(self) -> OwnedHandle {
         let this = ManuallyDrop::new(self);
-        native::withdraw(this.handle.as_raw_handle());
+        if let Some(state) = &this.state {
+            native::withdraw(this.handle.as_raw_handle());
+            state.live().release();
+        }
         // SAFETY: `this` is never dropped, so each field is read out exactly once.
         unsafe {
             drop(std::ptr::read(&this.state));
@@ -156,6 +160,7 @@ impl Event {
     pub(crate) fn try_clone(&self) -> io::Result<Event> {
         let handle = self.handle.try_clone()?;
         if let Some(state) = &self.state {
+            state.live().hold();
             native::enroll_event(handle.as_raw_handle(), state);
         }
         Ok(Event {
@@ -168,9 +173,10 @@ impl Event {
 
 impl Drop for Event {
     fn drop(&mut self) {
-        if self.state.is_some() {
+        if let Some(state) = &self.state {
             // Before the handle closes, so that its number, once reused, is not found.
             native::withdraw(self.handle.as_raw_handle());
+            state.live().release();
         }
     }
 }

@@ -247,19 +247,7 @@ impl Poller {
         if registry.entries.contains_key(&key) {
             return Err(os_error(ERROR_ALREADY_EXISTS));
         }
-        let poll_info = match kind {
-            Kind::Socket { base } => PollInfo::new(base, 0),
-            Kind::Handle { .. } | Kind::Native { .. } | Kind::Pipe { .. } => PollInfo::new(0, 0),
-        };
-        let source = Arc::new(Source {
-            key,
-            kind,
-            port: self.port.as_raw_handle(),
-            // SAFETY: a zeroed IO_STATUS_BLOCK is a valid value.
-            poll: UnsafeCell::new((poll_info, unsafe { std::mem::zeroed() })),
-            wait: UnsafeCell::new(null_mut()),
-            fired: AtomicBool::new(false),
-        });
+        let source = self.new_source(key, kind);
         let is_socket = matches!(source.kind, Kind::Socket { .. });
         let mut entry = Entry {
             source,
@@ -283,6 +271,23 @@ impl Poller {
             self.wake_blocked();
         }
         Ok(())
+    }
+
+    /// A source for `kind`, under the registry key `key`.
+    fn new_source(&self, key: usize, kind: Kind) -> Arc<Source> {
+        let poll_info = match kind {
+            Kind::Socket { base } => PollInfo::new(base, 0),
+            Kind::Handle { .. } | Kind::Native { .. } | Kind::Pipe { .. } => PollInfo::new(0, 0),
+        };
+        Arc::new(Source {
+            key,
+            kind,
+            port: self.port.as_raw_handle(),
+            // SAFETY: a zeroed IO_STATUS_BLOCK is a valid value.
+            poll: UnsafeCell::new((poll_info, unsafe { std::mem::zeroed() })),
+            wait: UnsafeCell::new(null_mut()),
+            fired: AtomicBool::new(false),
+        })
     }
 
     /// Changes what `handle` is watched for, and its token; re-arms a one-shot one.
@@ -730,6 +735,7 @@ impl Poller {
         room: usize,
         put: &mut impl FnMut(usize, ReadyEvent),
     ) -> (usize, Option<std::time::Instant>) {
+        self.drop_gone_natives(registry);
         let n = registry.natives.len();
         let mut filled = 0;
         let mut due: Option<std::time::Instant> = None;
@@ -760,6 +766,45 @@ impl Poller {
         }
         registry.native_cursor = start + 1;
         (filled, due)
+    }
+
+    /// Stops watching the crate's events and timers that nothing holds any more (every clone
+    /// dropped), as epoll forgets a closed file. One whose handle was given away and is still
+    /// open (`into_raw_descriptor`) is watched on as any handle, with its token and interest.
+    fn drop_gone_natives(&self, registry: &mut Registry) {
+        let gone: Vec<usize> = registry
+            .natives
+            .iter()
+            .copied()
+            .filter(|key| {
+                registry.entries.get(key).is_some_and(|entry| {
+                    matches!(&entry.source.kind, Kind::Native { native, .. } if native.is_gone())
+                })
+            })
+            .collect();
+        for key in gone {
+            registry.natives.retain(|&k| k != key);
+            let Some(entry) = registry.entries.remove(&key) else {
+                continue;
+            };
+            if let Kind::Native { native, bell } = &entry.source.kind {
+                native.unwatch(bell);
+            }
+            let handle = key as HANDLE;
+            if check_open(handle).is_err() {
+                continue;
+            }
+            if let Ok(kind @ Kind::Handle { .. }) = classify(handle) {
+                registry.entries.insert(
+                    key,
+                    Entry {
+                        source: self.new_source(key, kind),
+                        ..entry
+                    },
+                );
+                registry.handles.push(key);
+            }
+        }
     }
 
     /// Looks at the watched pipes and reports the ready ones as entries from `offset`, up to

@@ -93,6 +93,24 @@ impl PortBell {
     }
 }
 
+/// How many objects (an `Event` or `Timer` and its clones) hold a state. When none does, a
+/// context watching it drops it (or, if the handle was given away and is still open, watches
+/// that handle as any other), as epoll forgets a descriptor once its file is closed.
+#[derive(Debug, Default)]
+pub(crate) struct Live(AtomicUsize);
+
+impl Live {
+    pub(crate) fn hold(&self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+    pub(crate) fn release(&self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+    fn is_gone(&self) -> bool {
+        self.0.load(Ordering::SeqCst) == 0
+    }
+}
+
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
@@ -125,6 +143,8 @@ pub(crate) struct EventState {
     inner: Mutex<EventInner>,
     /// Whether the event object was last set (`true`) or reset by this state.
     object: Mutex<bool>,
+    /// How many `Event`s (clones) own a handle enrolled with this state.
+    live: Live,
 }
 
 #[derive(Debug, Default)]
@@ -211,12 +231,19 @@ impl EventState {
     pub(crate) fn is_set(&self) -> bool {
         lock(&self.inner).set
     }
+
+    /// The count of the `Event`s that hold this state.
+    pub(crate) fn live(&self) -> &Live {
+        &self.live
+    }
 }
 
 /// A `Timer`'s state, shared by its clones.
 #[derive(Debug, Default)]
 pub(crate) struct TimerState {
     inner: Mutex<TimerInner>,
+    /// How many `Timer`s (clones) own a handle enrolled with this state.
+    live: Live,
 }
 
 #[derive(Debug, Default)]
@@ -260,6 +287,11 @@ impl TimerState {
     pub(crate) fn next(&self) -> Option<Instant> {
         lock(&self.inner).next
     }
+
+    /// The count of the `Timer`s that hold this state.
+    pub(crate) fn live(&self) -> &Live {
+        &self.live
+    }
 }
 
 /// An enrolled object.
@@ -291,6 +323,15 @@ impl Native {
         match self {
             Native::Event(s) => s.is_set(),
             Native::Timer(s) => s.next().is_some_and(|n| n <= now()),
+        }
+    }
+
+    /// Whether no `Event` or `Timer` holds the object any more (all dropped, or the handle
+    /// given away).
+    pub(crate) fn is_gone(&self) -> bool {
+        match self {
+            Native::Event(s) => s.live.is_gone(),
+            Native::Timer(s) => s.live.is_gone(),
         }
     }
 

@@ -63,6 +63,7 @@ impl Timer {
             return Err(io::Error::last_os_error());
         }
         let state = Arc::new(TimerState::default());
+        state.live().hold();
         native::enroll_timer(raw, &state);
         Ok(Timer {
             // SAFETY: a new handle that nothing else owns.
@@ -77,6 +78,7 @@ impl Timer {
     pub(crate) fn into_handle(self) -> OwnedHandle {
         let this = ManuallyDrop::new(self);
         native::withdraw(this.handle.as_raw_handle());
+        this.state.live().release();
         // SAFETY: `this` is never dropped, so each field is read out exactly once.
         unsafe {
             drop(std::ptr::read(&this.setting));
@@ -169,6 +171,7 @@ impl Timer {
     /// A second handle on the same timer.
     pub(crate) fn try_clone(&self) -> io::Result<Timer> {
         let handle = self.handle.try_clone()?;
+        self.state.live().hold();
         native::enroll_timer(handle.as_raw_handle(), &self.state);
         Ok(Timer {
             handle,
@@ -182,6 +185,7 @@ impl Drop for Timer {
     fn drop(&mut self) {
         // Before the handle closes, so that its number, once reused, is not found.
         native::withdraw(self.handle.as_raw_handle());
+        self.state.live().release();
     }
 }
 
