@@ -87,27 +87,8 @@ fn signal(child: &Child, signal: i32) {
 }
 
 /// Waits up to 20 s for the child; its status and the rest of its output.
-fn finish(mut child: Child, mut out: impl Read) -> io::Result<(i32, String, String)> {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let status = loop {
-        if let Some(status) = child.try_wait()? {
-            break status;
-        }
-        if Instant::now() > deadline {
-            child.kill()?;
-            panic!("the child did not stop within 20 s");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
-    let mut stdout = String::new();
-    out.read_to_string(&mut stdout)?;
-    let mut stderr = String::new();
-    child
-        .stderr
-        .take()
-        .expect("piped")
-        .read_to_string(&mut stderr)?;
-    Ok((status.code().unwrap_or(-1), stdout, stderr))
+fn finish(child: Child, out: impl Read) -> io::Result<(i32, String, String)> {
+    support::finish(child, out, Duration::from_secs(20))
 }
 
 /// Sends `message` and reads the echo, within 5 s.

@@ -76,19 +76,10 @@ fn spawn(
 
 /// SIGTERM, then up to 20 s for the child: its status, stdout and stderr.
 #[cfg(unix)]
-fn stop(mut child: Child, mut out: impl Read) -> io::Result<(i32, String, String)> {
+fn stop(child: Child, out: impl Read) -> io::Result<(i32, String, String)> {
     // SAFETY: kill with our child's pid and a valid signal.
     assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
-    let status = support::wait_for(&mut child, Duration::from_secs(20))?;
-    let mut stdout = String::new();
-    out.read_to_string(&mut stdout)?;
-    let mut stderr = String::new();
-    child
-        .stderr
-        .take()
-        .expect("piped")
-        .read_to_string(&mut stderr)?;
-    Ok((status.code().unwrap_or(-1), stdout, stderr))
+    support::finish(child, out, Duration::from_secs(20))
 }
 
 /// Reads what arrives within `for_how_long`.

@@ -208,3 +208,20 @@ pub fn wait_for(
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
 }
+
+/// Waits for `child` to exit, up to `within` (as [`wait_for`]); its exit code (-1 when it has
+/// none), the rest of its stdout (read from `out`, which took it over) and its stderr.
+pub fn finish(
+    mut child: std::process::Child,
+    mut out: impl io::Read,
+    within: std::time::Duration,
+) -> io::Result<(i32, String, String)> {
+    let status = wait_for(&mut child, within)?;
+    let mut stdout = String::new();
+    out.read_to_string(&mut stdout)?;
+    let mut stderr = String::new();
+    if let Some(mut err) = child.stderr.take() {
+        io::Read::read_to_string(&mut err, &mut stderr)?;
+    }
+    Ok((status.code().unwrap_or(-1), stdout, stderr))
+}
