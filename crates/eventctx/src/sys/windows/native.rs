@@ -256,13 +256,23 @@ struct TimerInner {
 }
 
 impl TimerState {
-    /// Arms the timer to expire at `next` and then every `period` (none: once), or disarms it,
-    /// and rings the watching ports so that their waits take the new expiry.
-    pub(crate) fn set(&self, next: Option<Instant>, period: Option<Duration>) {
+    /// Runs `set_object` (which sets the waitable timer to match) and arms the timer to
+    /// expire at `next` and then every `period` (none or zero: once), or disarms it (`next`
+    /// none); then rings the watching ports so that their waits take the new expiry. Under the
+    /// lock that `take` holds, so that a read's re-setting of the waitable timer and this one
+    /// come in the order of the state's changes.
+    pub(crate) fn set(
+        &self,
+        next: Option<Instant>,
+        period: Option<Duration>,
+        set_object: impl FnOnce() -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
         let mut inner = lock(&self.inner);
+        set_object()?;
         inner.next = next;
         inner.period = period.filter(|p| !p.is_zero());
         inner.bells.ring();
+        Ok(())
     }
 
     /// How many expiries have passed since the last take (0: none), moving the next expiry

@@ -12,7 +12,7 @@ use std::io;
 use std::mem::ManuallyDrop;
 use std::os::windows::io::{AsHandle, AsRawHandle, BorrowedHandle, FromRawHandle, OwnedHandle};
 use std::ptr::{null, null_mut};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use windows_sys::Win32::System::Threading::{
@@ -24,20 +24,12 @@ use super::native::{self, TimerState};
 use super::translate::{self, ERROR_INVALID_PARAMETER};
 use crate::sys::time::Deadline;
 
-/// How the timer was last armed, shared by its clones: reading it needs to know.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Setting {
-    Off,
-    Once,
-    Every(Duration),
-}
-
 /// A waitable timer.
 #[derive(Debug)]
 pub(crate) struct Timer {
     handle: OwnedHandle,
-    setting: Arc<Mutex<Setting>>,
-    /// The next expiry, which contexts watching the timer look at.
+    /// The next expiry and the period, shared by clones, which contexts watching the timer
+    /// look at; its lock also orders the calls that set the waitable timer.
     state: Arc<TimerState>,
 }
 
@@ -68,7 +60,6 @@ impl Timer {
         Ok(Timer {
             // SAFETY: a new handle that nothing else owns.
             handle: unsafe { OwnedHandle::from_raw_handle(raw) },
-            setting: Arc::new(Mutex::new(Setting::Off)),
             state,
         })
     }
@@ -81,7 +72,6 @@ impl Timer {
         this.state.live().release();
         // SAFETY: `this` is never dropped, so each field is read out exactly once.
         unsafe {
-            drop(std::ptr::read(&this.setting));
             drop(std::ptr::read(&this.state));
             std::ptr::read(&this.handle)
         }
@@ -90,26 +80,14 @@ impl Timer {
     /// Arms the timer (first expiry after `value`, then every `interval`; zero: once), or
     /// disarms it for a zero `value`. Setting a timer clears its signal.
     pub(crate) fn set(&self, value: Duration, interval: Duration) -> io::Result<()> {
-        let mut setting = self.setting.lock().unwrap_or_else(PoisonError::into_inner);
         if value.is_zero() {
-            self.disarm()?;
-            *setting = Setting::Off;
-            self.state.set(None, None);
-            return Ok(());
+            return self.state.set(None, None, || self.disarm());
         }
         // Read before the waitable timer is set, so that it never fires before the expiry
-        // contexts see.
-        let now = Instant::now();
-        self.arm(value, interval)?;
-        *setting = if interval.is_zero() {
-            Setting::Once
-        } else {
-            Setting::Every(interval)
-        };
-        // An expiry too far to be an `Instant` is never reached.
-        let next = now.checked_add(value);
-        self.state.set(next, Some(interval));
-        Ok(())
+        // contexts see. An expiry too far to be an `Instant` is never reached.
+        let next = Instant::now().checked_add(value);
+        self.state
+            .set(next, Some(interval), || self.arm(value, interval))
     }
 
     fn arm(&self, value: Duration, interval: Duration) -> io::Result<()> {
@@ -147,20 +125,13 @@ impl Timer {
     /// Takes the timer's expiries without blocking: `Some(count)` since the last read, or
     /// `None` if it has not expired.
     pub(crate) fn read_count(&self) -> io::Result<Option<u64>> {
-        let mut setting = self.setting.lock().unwrap_or_else(PoisonError::into_inner);
         let now = Instant::now();
         let count = self.state.take(now, |next, period| match (next, period) {
             // The waitable timer, set again for the next expiry, clears its signal.
             (Some(next), Some(period)) => self.arm(next.saturating_duration_since(now), period),
             _ => self.disarm(),
         })?;
-        if count == 0 {
-            return Ok(None);
-        }
-        if !matches!(*setting, Setting::Every(_)) {
-            *setting = Setting::Off;
-        }
-        Ok(Some(count))
+        Ok((count > 0).then_some(count))
     }
 
     /// Waits until the timer has fired or `deadline` passes (`false`), reading nothing.
@@ -175,7 +146,6 @@ impl Timer {
         native::enroll_timer(handle.as_raw_handle(), &self.state);
         Ok(Timer {
             handle,
-            setting: Arc::clone(&self.setting),
             state: Arc::clone(&self.state),
         })
     }
