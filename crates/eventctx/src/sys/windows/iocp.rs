@@ -832,7 +832,7 @@ impl Poller {
                 break;
             }
             let key = registry.pipes[(start + i) % n];
-            let Some(entry) = registry.entries.get_mut(&key) else {
+            let Some(entry) = registry.entries.get(&key) else {
                 continue;
             };
             let Kind::Pipe { handle, end, .. } = &entry.source.kind else {
@@ -862,22 +862,9 @@ impl Poller {
                     }
                 },
             };
-            if !readiness.any() {
-                continue;
-            }
-            put(
-                offset + filled,
-                ReadyEvent {
-                    token: entry.token,
-                    bits: readiness.bits(),
-                },
-            );
-            filled += 1;
-            if entry.interest.is_oneshot() {
-                entry.armed = false;
-                if entry.pending {
-                    self.unregister(&mut registry.in_flight, entry);
-                }
+            if readiness.any() {
+                self.report_as(registry, key, offset + filled, put, |_| readiness);
+                filled += 1;
             }
         }
         for key in gone {
@@ -905,7 +892,7 @@ impl Poller {
             })
     }
 
-    /// Reports the signaled handle `key` as entry `index`.
+    /// Reports the signaled handle `key` as entry `index`: ready for what it is watched for.
     fn report(
         &self,
         registry: &mut Registry,
@@ -913,18 +900,30 @@ impl Poller {
         index: usize,
         put: &mut impl FnMut(usize, ReadyEvent),
     ) {
+        self.report_as(registry, key, index, put, |event_type| Readiness {
+            readable: matches!(event_type, EventType::Read | EventType::ReadWrite),
+            writable: matches!(event_type, EventType::Write | EventType::ReadWrite),
+            ..Readiness::default()
+        });
+    }
+
+    /// Reports `key` as entry `index`, with the readiness `readiness` makes of its interest;
+    /// a one-shot one is muted (its wait in flight, if any, ended) until `modify`.
+    fn report_as(
+        &self,
+        registry: &mut Registry,
+        key: usize,
+        index: usize,
+        put: &mut impl FnMut(usize, ReadyEvent),
+        readiness: impl FnOnce(EventType) -> Readiness,
+    ) {
         let Registry {
             entries, in_flight, ..
         } = registry;
         let Some(entry) = entries.get_mut(&key) else {
             return;
         };
-        let event_type = entry.interest.event_type();
-        let readiness = Readiness {
-            readable: matches!(event_type, EventType::Read | EventType::ReadWrite),
-            writable: matches!(event_type, EventType::Write | EventType::ReadWrite),
-            ..Readiness::default()
-        };
+        let readiness = readiness(entry.interest.event_type());
         put(
             index,
             ReadyEvent {
