@@ -245,7 +245,14 @@ fn main() -> ExitCode {
                 Ok(child) => child,
                 Err(e) => {
                     eprintln!("tail: cannot run {program}: {e}");
-                    return ExitCode::from(127);
+                    // As a shell says it: 127 for no such program, 126 for one that could
+                    // not be started.
+                    let code = if e.kind() == io::ErrorKind::NotFound {
+                        127
+                    } else {
+                        126
+                    };
+                    return ExitCode::from(code);
                 }
             };
             match tail(child, Duration::MAX) {
