@@ -41,7 +41,8 @@ use crate::EventContext;
 ///         }
 ///     }
 /// }
-/// assert_eq!(ticks, 3);
+/// // A tick reported by the same wait as the quit may come before it in the batch.
+/// assert!(ticks >= 3);
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub type WaitContext<T> = EventContext<T>;
